@@ -1,0 +1,176 @@
+// kea-lwm2m: the entry points Kea calls. Each is a few lines; the facts are
+// read in exchange.cc and every decision is the Swift core's.
+#include "exchange.h"
+#include "log.h"
+#include "lwm2m_core.h"
+
+#include <dhcp/dhcp6.h>
+#include <dhcp/libdhcp++.h>
+#include <dhcp/option_space.h>
+#include <dhcp/pkt4.h>
+#include <dhcp/pkt6.h>
+#include <dhcpsrv/cfg_option_def.h>
+#include <dhcpsrv/cfgmgr.h>
+#include <hooks/hooks.h>
+
+#include <memory>
+#include <set>
+#include <string>
+
+using namespace isc::dhcp;
+using namespace isc::hooks;
+using namespace lwm2m;
+
+namespace {
+
+/// Codes Kea already defines in the server family's top-level option space:
+/// standard, last-resort, and the option-def entries of the configuration
+/// being loaded.
+std::vector<uint16_t> keaDefinedCodes(const std::string& space) {
+    std::set<uint16_t> codes;
+    auto collect = [&codes](const OptionDefContainerPtr& defs) {
+        if (defs) {
+            for (auto const& def : *defs) {
+                codes.insert(def->getCode());
+            }
+        }
+    };
+    collect(LibDHCP::getOptionDefs(space));
+    collect(LibDHCP::getLastResortOptionDefs(space));
+    collect(CfgMgr::instance().getStagingCfg()->getCfgOptionDef()->getAll(space));
+    return (std::vector<uint16_t>(codes.begin(), codes.end()));
+}
+
+/// A callout that only adds options does nothing when an earlier one asked
+/// Kea to drop the packet or to skip its own packing.
+bool packetStillOurs(CalloutHandle& handle) {
+    return (handle.getStatus() == CalloutHandle::NEXT_STEP_CONTINUE);
+}
+
+} // namespace
+
+extern "C" {
+
+int
+version() {
+    return (KEA_HOOKS_VERSION);
+}
+
+int
+multi_threading_compatible() {
+    return (1);
+}
+
+int
+load(LibraryHandle& handle) {
+    try {
+        const bool v4 = (CfgMgr::instance().getFamily() == AF_INET);
+        const std::string parameters = handle.getParameters() ? handle.getParameters()->str() : "{}";
+        const std::vector<uint16_t> codes = keaDefinedCodes(v4 ? DHCP4_OPTION_SPACE : DHCP6_OPTION_SPACE);
+
+        lwm2m_config_input input = {};
+        input.family = v4 ? 4 : 6;
+        input.parameters_json = parameters.data();
+        input.parameters_json_length = parameters.size();
+        input.kea_defined_codes = codes.data();
+        input.kea_defined_codes_count = codes.size();
+        std::unique_ptr<lwm2m_load_result> result(new lwm2m_load_result());
+        lwm2m_core_configure(&input, result.get());
+
+        switch (result->status) {
+        case LWM2M_LOAD_OK:
+            LOG_INFO(logger, LWM2M_LOADED).arg(result->store_path).arg(result->text);
+            return (0);
+        case LWM2M_LOAD_STORE_FAILED:
+            if (result->kept_previous_store) {
+                LOG_WARN(logger, LWM2M_STORE_KEPT_PREVIOUS).arg(result->store_path)
+                    .arg(result->entry_count).arg(result->text);
+            } else {
+                LOG_ERROR(logger, LWM2M_STORE_LOAD_FAILED).arg(result->store_path).arg(result->text);
+            }
+            return (0);
+        default:
+            LOG_ERROR(logger, LWM2M_LOAD_FAILED).arg(result->text);
+            return (1);
+        }
+    } catch (const std::exception& ex) {
+        LOG_ERROR(logger, LWM2M_LOAD_FAILED).arg(ex.what());
+    } catch (...) {
+        LOG_ERROR(logger, LWM2M_LOAD_FAILED).arg("unknown exception");
+    }
+    return (1);
+}
+
+int
+unload() {
+    lwm2m_core_unload();
+    try {
+        LOG_INFO(logger, LWM2M_UNLOADED);
+    } catch (...) {
+    }
+    return (0);
+}
+
+int
+subnet4_select(CalloutHandle& handle) {
+    try {
+        Subnet4Ptr subnet;
+        handle.getArgument("subnet4", subnet);
+        rememberSubnet(handle, subnet);
+    } catch (const std::exception& ex) {
+        LOG_ERROR(logger, LWM2M_CALLOUT_FAILED).arg("subnet4_select").arg(ex.what());
+    } catch (...) {
+    }
+    return (0);
+}
+
+int
+subnet6_select(CalloutHandle& handle) {
+    try {
+        Subnet6Ptr subnet;
+        handle.getArgument("subnet6", subnet);
+        rememberSubnet(handle, subnet);
+    } catch (const std::exception& ex) {
+        LOG_ERROR(logger, LWM2M_CALLOUT_FAILED).arg("subnet6_select").arg(ex.what());
+    } catch (...) {
+    }
+    return (0);
+}
+
+int
+pkt4_send(CalloutHandle& handle) {
+    try {
+        if (!packetStillOurs(handle)) {
+            return (0);
+        }
+        Pkt4Ptr query;
+        Pkt4Ptr response;
+        handle.getArgument("query4", query);
+        handle.getArgument("response4", response);
+        completeReply(handle, "pkt4_send", query, response);
+    } catch (const std::exception& ex) {
+        LOG_ERROR(logger, LWM2M_CALLOUT_FAILED).arg("pkt4_send").arg(ex.what());
+    } catch (...) {
+    }
+    return (0);
+}
+
+int
+pkt6_send(CalloutHandle& handle) {
+    try {
+        if (!packetStillOurs(handle)) {
+            return (0);
+        }
+        Pkt6Ptr query;
+        Pkt6Ptr response;
+        handle.getArgument("query6", query);
+        handle.getArgument("response6", response);
+        completeReply(handle, "pkt6_send", query, response);
+    } catch (const std::exception& ex) {
+        LOG_ERROR(logger, LWM2M_CALLOUT_FAILED).arg("pkt6_send").arg(ex.what());
+    } catch (...) {
+    }
+    return (0);
+}
+
+} // extern "C"

@@ -1,0 +1,23 @@
+// One DHCP exchange as the Swift core sees it: facts read from Kea's packets
+// go in, ready option bytes come out and are added to the reply.
+#ifndef LWM2M_EXCHANGE_H
+#define LWM2M_EXCHANGE_H
+
+#include <dhcp/pkt.h>
+#include <dhcpsrv/subnet.h>
+#include <hooks/callout_handle.h>
+
+namespace lwm2m {
+
+/// subnet4_select / subnet6_select: remember the subnet Kea selected, in the
+/// packet's callout context, until the reply is sent.
+void rememberSubnet(isc::hooks::CalloutHandle& handle, const isc::dhcp::SubnetPtr& subnet);
+
+/// pkt4_send / pkt6_send: ask the core which LwM2M options the reply gets and
+/// add them. Never throws.
+void completeReply(isc::hooks::CalloutHandle& handle, const char* callout,
+                   const isc::dhcp::PktPtr& query, const isc::dhcp::PktPtr& response);
+
+} // namespace lwm2m
+
+#endif

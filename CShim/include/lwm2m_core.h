@@ -1,0 +1,169 @@
+/*
+ * lwm2m_core.h — the one interface between the Kea shim (C++) and the
+ * kea-lwm2m core (Swift).
+ *
+ * Data flows one way: the shim hands the core plain facts about the
+ * configuration or about one DHCP exchange; the core answers with status
+ * codes, text for the log and ready-to-send option bytes. The core never
+ * calls back into the shim and never sees a Kea type.
+ *
+ * Every function is safe to call from any thread; none throws, none aborts.
+ * Strings are UTF-8 and not necessarily NUL-terminated: they always travel
+ * with their length.
+ */
+#ifndef LWM2M_CORE_H
+#define LWM2M_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Bumped whenever a struct below changes shape. */
+#define LWM2M_CORE_ABI_VERSION 1
+
+/** Room for one diagnostic: a few store errors, each naming file, entry, reason. */
+#define LWM2M_TEXT_CAPACITY 4096
+
+/* ------------------------------------------------------------------ */
+/* Configuration (Kea's main thread: load(), unload())                 */
+/* ------------------------------------------------------------------ */
+
+/** What the shim knows at load() time. */
+typedef struct lwm2m_config_input {
+    /** 4 for kea-dhcp4, 6 for kea-dhcp6. */
+    uint8_t family;
+    /** The library's `parameters` map, serialized by Kea as JSON. */
+    const char *parameters_json;
+    size_t parameters_json_length;
+    /** Option codes Kea already defines in this family's top-level space
+        (standard, last-resort and the configuration's option-def entries). */
+    const uint16_t *kea_defined_codes;
+    size_t kea_defined_codes_count;
+} lwm2m_config_input;
+
+/** How a load ended. */
+typedef enum lwm2m_load_status {
+    /** Parameters valid, store loaded. */
+    LWM2M_LOAD_OK = 0,
+    /** Parameters valid, the store did not load: `text` says why. The core
+        keeps serving the last good store of this process, if any
+        (`entry_count` > 0), otherwise nothing. load() must still succeed. */
+    LWM2M_LOAD_STORE_FAILED = 1,
+    /** Parameters invalid: `text` says why; load() must fail. Nothing changed. */
+    LWM2M_LOAD_BAD_PARAMETERS = 2,
+} lwm2m_load_status;
+
+typedef struct lwm2m_load_result {
+    /** One of lwm2m_load_status. */
+    int32_t status;
+    /** Entries now served for this family. */
+    uint32_t entry_count;
+    /** Certificates now served for this family. */
+    uint32_t certificate_count;
+    /** 1 when a failed store left the previous one in service. */
+    uint8_t kept_previous_store;
+    /** The store file's path as configured. NUL-terminated, truncated to fit. */
+    char store_path[1024];
+    /** Reason for a failure, or a one-line summary. NUL-terminated, truncated to fit. */
+    char text[LWM2M_TEXT_CAPACITY];
+} lwm2m_load_result;
+
+/**
+ * Validate the parameters, load the store, pre-encode every option and
+ * publish the result in one atomic step. Called from the hook's load().
+ */
+void lwm2m_core_configure(const lwm2m_config_input *input, lwm2m_load_result *result);
+
+/** Stop serving (the hook's unload()). Idempotent. The last good store is
+    remembered so a following configure() can fall back to it. */
+void lwm2m_core_unload(void);
+
+/* ------------------------------------------------------------------ */
+/* One exchange (packet threads; reads an immutable snapshot)          */
+/* ------------------------------------------------------------------ */
+
+/** A byte string borrowed from the packet for the duration of one call. */
+typedef struct lwm2m_bytes {
+    const uint8_t *data; /**< NULL when absent */
+    size_t length;
+} lwm2m_bytes;
+
+/** The facts of one query/response pair, read by the shim. */
+typedef struct lwm2m_exchange {
+    /** 4 or 6. */
+    uint8_t family;
+    /** DHCPv4 message type (option 53) or DHCPv6 msg-type of the client's message. */
+    uint8_t query_type;
+    /** The same for the server's reply. */
+    uint8_t response_type;
+    /** 1 when Kea selected a subnet for this query. */
+    uint8_t has_subnet;
+    /** Kea's id of the selected subnet. */
+    uint32_t subnet_id;
+    /** The selected subnet's prefix: 4 (v4) or 16 (v6) bytes of address. */
+    uint8_t subnet_prefix[16];
+    uint8_t subnet_prefix_length;
+    /** Raw value of the PRL (option 55) or ORO (option 6); data NULL when absent. */
+    lwm2m_bytes requested_options;
+    /** Raw value of option 57 (DHCPv4 Maximum Message Size); data NULL when absent. */
+    lwm2m_bytes max_message_size;
+    /** Size of the reply on the wire as it stands, before our options: for
+        DHCPv4 the whole DHCP message (header, cookie, options, END, the
+        extra headers of split options); for DHCPv6 the client message. */
+    size_t reply_size;
+} lwm2m_exchange;
+
+/** Where one option's bytes are in the output buffer. */
+typedef struct lwm2m_option_span {
+    uint16_t code;
+    uint32_t offset;
+    uint32_t length;
+} lwm2m_option_span;
+
+/** What happened, for logs and statistics. */
+enum {
+    LWM2M_ANSWER_SENT_URI = 1u << 0,
+    LWM2M_ANSWER_SENT_CERTIFICATE = 1u << 1,
+    /** The certificate was asked for but left out: the reply would exceed the client's limit. */
+    LWM2M_ANSWER_CERTIFICATE_TOO_BIG = 1u << 2,
+    /** The URI was asked for but left out: the reply would exceed the client's limit. */
+    LWM2M_ANSWER_URI_TOO_BIG = 1u << 3,
+    /** No store entry applies to this exchange. */
+    LWM2M_ANSWER_NO_ENTRY = 1u << 4,
+};
+
+typedef struct lwm2m_answer {
+    /** LWM2M_ANSWER_* bits. */
+    uint32_t flags;
+    /** Store entry that applied (0-based index in the store), or -1. */
+    int32_t entry_index;
+    /** DHCPv4: the client's limit that applied, in octets of IP datagram
+        (as option 57 counts); 0 when no limit applied. */
+    uint32_t size_limit;
+    /** Number of valid spans below (0, 1 or 2). */
+    uint32_t option_count;
+    /** Each span is one complete option as it goes on the wire: for DHCPv4 one
+        or more code/length/data instances (RFC 3396), for DHCPv6 one
+        code/length/data option. The shim writes the bytes as they are. */
+    lwm2m_option_span options[2];
+    /** When the buffer was too small: the capacity needed; nothing was written. */
+    size_t bytes_needed;
+} lwm2m_answer;
+
+/**
+ * Decide which LwM2M options go into this reply and copy their wire bytes
+ * into `buffer`. Returns 0 on success (possibly with no options), 1 when
+ * `buffer_capacity` is too small (see answer->bytes_needed; call again).
+ */
+int32_t lwm2m_core_answer(const lwm2m_exchange *exchange,
+                          uint8_t *buffer, size_t buffer_capacity,
+                          lwm2m_answer *answer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LWM2M_CORE_H */

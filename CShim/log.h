@@ -1,0 +1,20 @@
+// The one logger of the hook: kea-dhcp4.lwm2m-hooks / kea-dhcp6.lwm2m-hooks.
+#ifndef LWM2M_LOG_H
+#define LWM2M_LOG_H
+
+#include "messages.h"
+
+#include <log/log_dbglevels.h>
+#include <log/logger.h>
+#include <log/macros.h>
+
+namespace lwm2m {
+
+extern isc::log::Logger logger;
+
+/// Per-packet decisions: as verbose as Kea's own packet handling messages.
+extern const int DBG_PACKET;
+
+} // namespace lwm2m
+
+#endif

@@ -1,0 +1,41 @@
+// Texts of the lwm2m-hooks messages; see docs/messages.md.
+#include "messages.h"
+
+#include <log/message_initializer.h>
+
+namespace lwm2m {
+
+const isc::log::MessageID LWM2M_LOADED = "LWM2M_LOADED";
+const isc::log::MessageID LWM2M_LOAD_FAILED = "LWM2M_LOAD_FAILED";
+const isc::log::MessageID LWM2M_STORE_LOAD_FAILED = "LWM2M_STORE_LOAD_FAILED";
+const isc::log::MessageID LWM2M_STORE_KEPT_PREVIOUS = "LWM2M_STORE_KEPT_PREVIOUS";
+const isc::log::MessageID LWM2M_UNLOADED = "LWM2M_UNLOADED";
+const isc::log::MessageID LWM2M_OPTIONS_SENT = "LWM2M_OPTIONS_SENT";
+const isc::log::MessageID LWM2M_CERTIFICATE_TOO_BIG = "LWM2M_CERTIFICATE_TOO_BIG";
+const isc::log::MessageID LWM2M_URI_TOO_BIG = "LWM2M_URI_TOO_BIG";
+const isc::log::MessageID LWM2M_NO_ENTRY = "LWM2M_NO_ENTRY";
+const isc::log::MessageID LWM2M_OPTION_ALREADY_PRESENT = "LWM2M_OPTION_ALREADY_PRESENT";
+const isc::log::MessageID LWM2M_CALLOUT_FAILED = "LWM2M_CALLOUT_FAILED";
+
+} // namespace lwm2m
+
+namespace {
+
+const char* values[] = {
+    "LWM2M_LOADED", "LwM2M bootstrap options loaded from store %1: %2",
+    "LWM2M_LOAD_FAILED", "LwM2M hook library not loaded: %1",
+    "LWM2M_STORE_LOAD_FAILED", "LwM2M store %1 not loaded, no LwM2M options are served: %2",
+    "LWM2M_STORE_KEPT_PREVIOUS", "LwM2M store %1 not loaded, its last good version (%2 entries) is still served: %3",
+    "LWM2M_UNLOADED", "LwM2M hook library unloaded",
+    "LWM2M_OPTIONS_SENT", "%1: LwM2M options sent (%2 octets, store entry %3)",
+    "LWM2M_CERTIFICATE_TOO_BIG", "%1: LwM2M server certificate left out: the reply would exceed the client's limit of %2 octets (store entry %3)",
+    "LWM2M_URI_TOO_BIG", "%1: LwM2M bootstrap URI left out: the reply would exceed the client's limit of %2 octets (store entry %3)",
+    "LWM2M_NO_ENTRY", "%1: LwM2M options requested but no store entry applies to subnet %2",
+    "LWM2M_OPTION_ALREADY_PRESENT", "%1: option %2 is already in the reply (option-data or another hook); LwM2M option not added",
+    "LWM2M_CALLOUT_FAILED", "%1 callout failed, reply sent without LwM2M options: %2",
+    NULL
+};
+
+const isc::log::MessageInitializer initializer(values);
+
+} // namespace

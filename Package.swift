@@ -1,0 +1,79 @@
+// swift-tools-version:6.0
+//
+// kea-lwm2m: a Kea DHCP hook library that serves LwM2M bootstrap options.
+//
+// Products:
+//   libdhcp_lwm2m.so  the hook Kea loads (C++ shim + Swift core, Swift stdlib linked in)
+//
+// Targets:
+//   LwM2MCore   pure Swift: parameters, store, validation, selection, wire codec
+//   LwM2MHook   the C ABI (CShim/include/lwm2m_core.h) implemented in Swift
+//   CShim       C++ against Kea 2.2: callouts only, no policy
+import PackageDescription
+
+/// Kea's headers live in /usr/include/kea; SwiftPM defines DEBUG=1 in debug
+/// builds, which clashes with Kea's `log/logger_level.h`.
+let keaCxxFlags: [CXXSetting] = [
+    .unsafeFlags(["-I/usr/include/kea", "-UDEBUG", "-std=c++17", "-Wall", "-Wno-deprecated-declarations"]),
+]
+
+/// The Kea libraries the shim calls into. `-z defs` makes a missing one a link
+/// error instead of a dlopen failure inside kea-dhcp4.
+let keaLibraries: [LinkerSetting] = [
+    "kea-dhcpsrv", "kea-dhcp++", "kea-hooks", "kea-cc", "kea-asiolink",
+    "kea-exceptions", "kea-log", "kea-stats", "kea-util",
+].map { .linkedLibrary($0) }
+
+let package = Package(
+    name: "kea-lwm2m",
+    products: [
+        .library(name: "dhcp_lwm2m", type: .dynamic, targets: ["CShim", "LwM2MHook"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+    ],
+    targets: [
+        .target(
+            name: "LwM2MCore",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "LwM2MHook",
+            dependencies: ["LwM2MCore", "CShim"],
+            linkerSettings: [
+                // Kea dlopens the hook on machines without a Swift toolchain, and
+                // dlcloses it on every reconfiguration: Swift images must never be
+                // unmapped, hence nodelete.
+                .unsafeFlags([
+                    "-static-stdlib",
+                    "-Xlinker", "-z", "-Xlinker", "nodelete",
+                    "-Xlinker", "-z", "-Xlinker", "defs",
+                ]),
+                // What the static FoundationEssentials (JSONDecoder) needs besides
+                // itself; the driver links these only for executables.
+                .linkedLibrary("_FoundationCollections"),
+                .linkedLibrary("_FoundationCShims"),
+            ]
+        ),
+        .target(
+            name: "CShim",
+            path: "CShim",
+            exclude: ["kea-compat"],
+            sources: ["."],
+            publicHeadersPath: "include",
+            cxxSettings: keaCxxFlags + [.headerSearchPath("kea-compat")],
+            linkerSettings: keaLibraries
+        ),
+        .testTarget(
+            name: "LwM2MCoreTests",
+            dependencies: ["LwM2MCore"]
+        ),
+    ],
+    cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,118 @@
+/// The hook's `parameters` map from `hooks-libraries` in the Kea configuration,
+/// validated.
+public struct HookParameters: Sendable, Equatable {
+    /// Path of the store file (`store-file`).
+    public var storeFile: String
+    /// Option code of the bootstrap-server URI option (`bootstrap-uri-code`).
+    public var bootstrapURICode: UInt16
+    /// Option code of the server-certificate option (`server-certificate-code`).
+    public var serverCertificateCode: UInt16
+    /// DHCPv4 only: the largest reply, in octets including IP and UDP headers,
+    /// for a client that sent no option 57 (`default-max-message-size`).
+    public var defaultMaxMessageSize: Int
+
+    /// Default codes. DHCPv4 takes them from the site-specific range 224–254
+    /// (RFC 3942); DHCPv6 has no private range, so two codes IANA has not
+    /// assigned. No code was ever assigned to the draft's options.
+    public static func defaultCodes(for family: AddressFamily) -> (uri: UInt16, certificate: UInt16) {
+        family == .v4 ? (224, 225) : (200, 201)
+    }
+
+    /// RFC 2131: every client accepts 576 octets. The upper bound is what one
+    /// 1500-byte Ethernet frame carries.
+    public static let maxMessageSizeRange = 576...1500
+
+    /// The parameter names, as an operator writes them.
+    public enum Key {
+        public static let storeFile = "store-file"
+        public static let bootstrapURICode = "bootstrap-uri-code"
+        public static let serverCertificateCode = "server-certificate-code"
+        public static let defaultMaxMessageSize = "default-max-message-size"
+        static let all = [storeFile, bootstrapURICode, serverCertificateCode, defaultMaxMessageSize]
+    }
+
+    /// Validates the parameters Kea passed to `load()`.
+    ///
+    /// - Parameters:
+    ///   - json: the `parameters` map serialized as JSON (absent map: `{}` or empty).
+    ///   - family: the server's family.
+    ///   - keaDefinedCodes: codes Kea already defines in the family's top-level space.
+    /// - Throws: `ParameterError` naming the parameter and the reason.
+    public static func parse(json: [UInt8], family: AddressFamily,
+                             keaDefinedCodes: Set<UInt16>) throws(ParameterError) -> HookParameters {
+        let document: JSONValue
+        do {
+            document = json.isEmpty ? .object([:]) : try JSONValue.parse(json)
+        } catch {
+            throw ParameterError(parameter: nil, reason: "parameters are \(error.reason)")
+        }
+        let map: [String: JSONValue]
+        switch document {
+        case .object(let members): map = members
+        case .null: map = [:]
+        default: throw ParameterError(parameter: nil, reason: "parameters must be a map, not \(document.kind)")
+        }
+        if let unknown = map.keys.sorted().first(where: { !Key.all.contains($0) }) {
+            throw ParameterError(parameter: unknown,
+                                 reason: "unknown; the known parameters are \(Key.all.joined(separator: ", "))")
+        }
+
+        guard case .string(let storeFile)? = map[Key.storeFile] else {
+            throw ParameterError(parameter: Key.storeFile,
+                                 reason: map[Key.storeFile] == nil ? "required, the path of the store file" : "must be a string (a file path)")
+        }
+        guard !storeFile.isEmpty else { throw ParameterError(parameter: Key.storeFile, reason: "must not be empty") }
+
+        let defaults = defaultCodes(for: family)
+        let uriCode = try code(Key.bootstrapURICode, in: map, default: defaults.uri, family: family,
+                               keaDefinedCodes: keaDefinedCodes)
+        let certificateCode = try code(Key.serverCertificateCode, in: map, default: defaults.certificate,
+                                       family: family, keaDefinedCodes: keaDefinedCodes)
+        guard uriCode != certificateCode else {
+            throw ParameterError(parameter: Key.serverCertificateCode,
+                                 reason: "must differ from \(Key.bootstrapURICode) (both are \(uriCode))")
+        }
+
+        var maxMessageSize = maxMessageSizeRange.lowerBound
+        if let value = map[Key.defaultMaxMessageSize] {
+            guard family == .v4 else {
+                throw ParameterError(parameter: Key.defaultMaxMessageSize,
+                                     reason: "applies to DHCPv4 only (option 57); remove it from the DHCPv6 configuration")
+            }
+            guard case .integer(let size) = value, maxMessageSizeRange.contains(Int(clamping: size)) else {
+                throw ParameterError(parameter: Key.defaultMaxMessageSize,
+                                     reason: "must be an integer from \(maxMessageSizeRange.lowerBound) to \(maxMessageSizeRange.upperBound)")
+            }
+            maxMessageSize = Int(clamping: size)
+        }
+        return HookParameters(storeFile: storeFile, bootstrapURICode: uriCode,
+                              serverCertificateCode: certificateCode, defaultMaxMessageSize: maxMessageSize)
+    }
+
+    private static func code(_ key: String, in map: [String: JSONValue], default defaultCode: UInt16,
+                             family: AddressFamily, keaDefinedCodes: Set<UInt16>) throws(ParameterError) -> UInt16 {
+        guard let value = map[key] else { return defaultCode }
+        let range: ClosedRange<Int64> = family == .v4 ? 224...254 : 1...65535
+        guard case .integer(let number) = value, range.contains(number), let code = UInt16(exactly: number) else {
+            let what = family == .v4 ? "an integer from 224 to 254 (the DHCPv4 site-specific range)"
+                                     : "an integer from 1 to 65535"
+            throw ParameterError(parameter: key, reason: "must be \(what)")
+        }
+        guard !keaDefinedCodes.contains(code) else {
+            throw ParameterError(parameter: key,
+                                 reason: "option code \(code) is already defined in Kea's \(family) option space; choose an unused code")
+        }
+        return code
+    }
+}
+
+/// A parameter that Kea passed to `load()` is missing or invalid.
+public struct ParameterError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The parameter's name, or nil when the map as a whole is wrong.
+    public var parameter: String?
+    public var reason: String
+
+    public var description: String {
+        parameter.map { "parameter '\($0)': \(reason)" } ?? reason
+    }
+}

@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads whole files with the operating system's own reason on failure.
+enum FileContents {
+    /// Files larger than this are refused: a store or certificate that big is a mistake.
+    static let maxSize = 256 * 1024 * 1024
+
+    static func read(_ path: String) throws(FileError) -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw FileError(reason: "cannot open: \(lastErrorText())") }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw FileError(reason: "cannot stat: \(lastErrorText())") }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { throw FileError(reason: "is not a regular file") }
+        guard status.st_size <= maxSize else { throw FileError(reason: "is larger than \(maxSize) octets") }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(Int(status.st_size))
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count == 0 { break }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw FileError(reason: "cannot read: \(lastErrorText())")
+            }
+            bytes.append(contentsOf: chunk[0..<count])
+            guard bytes.count <= maxSize else { throw FileError(reason: "is larger than \(maxSize) octets") }
+        }
+        return bytes
+    }
+
+    /// `relative` resolved against the folder of `file`; absolute paths stay as they are.
+    static func resolve(_ relative: String, besides file: String) -> String {
+        if relative.hasPrefix("/") { return relative }
+        guard let slash = file.lastIndex(of: "/") else { return relative }
+        return String(file[...slash]) + relative
+    }
+
+    private static func lastErrorText() -> String {
+        guard let text = strerror(errno) else { return "error \(errno)" }
+        return String(cString: text)
+    }
+}
+
+/// A file that could not be read.
+struct FileError: Error, Sendable {
+    var reason: String
+}

@@ -1,0 +1,72 @@
+import Crypto
+import SwiftASN1
+import X509
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The X.509 certificate of the bootstrap server, as devices receive it.
+public struct ServerCertificate: Sendable, Equatable {
+    /// The certificate's DER, exactly as read from the file (or from PEM).
+    public let der: [UInt8]
+    /// Subject distinguished name, RFC 4514 text.
+    public let subject: String
+    /// Issuer distinguished name, RFC 4514 text.
+    public let issuer: String
+    public let notValidBefore: Date
+    public let notValidAfter: Date
+    /// SHA-256 of the DER, lower-case hex, colon-separated as openssl prints it.
+    public let sha256Fingerprint: String
+
+    /// Parses a certificate file's contents: one PEM `CERTIFICATE` block, or DER.
+    ///
+    /// A PEM file that holds a private key is refused, so that a key never
+    /// travels to devices by mistake.
+    public init(fileContents bytes: [UInt8]) throws(CertificateError) {
+        let der: [UInt8]
+        if let text = String(validating: bytes, as: UTF8.self), text.contains("-----BEGIN") {
+            let documents: [PEMDocument]
+            do {
+                documents = try PEMDocument.parseMultiple(pemString: text)
+            } catch {
+                throw .init(reason: "is not valid PEM: \(error)")
+            }
+            if documents.contains(where: { $0.discriminator.contains("PRIVATE KEY") }) {
+                throw .init(reason: "holds a private key; give the server's certificate only, and keep the key away from this file")
+            }
+            let certificates = documents.filter { $0.discriminator == "CERTIFICATE" }
+            guard certificates.count == 1, let only = certificates.first else {
+                throw .init(reason: "must hold exactly one PEM CERTIFICATE block, found \(certificates.count)")
+            }
+            der = only.derBytes
+        } else {
+            der = bytes
+        }
+        guard !der.isEmpty else { throw .init(reason: "is empty") }
+        guard der.count + 1 <= OptionEncoding.maxDHCPv6ValueLength else {
+            throw .init(reason: "is \(der.count) octets; a DHCP option carries at most \(OptionEncoding.maxDHCPv6ValueLength - 1)")
+        }
+        let certificate: Certificate
+        do {
+            certificate = try Certificate(derEncoded: der)
+        } catch {
+            throw .init(reason: "is not an X.509 certificate (PEM or DER): \(error)")
+        }
+        self.der = der
+        self.subject = certificate.subject.description
+        self.issuer = certificate.issuer.description
+        self.notValidBefore = certificate.notValidBefore
+        self.notValidAfter = certificate.notValidAfter
+        self.sha256Fingerprint = SHA256.hash(data: der).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined(separator: ":")
+    }
+}
+
+/// A `server-certificate` file that cannot be served.
+public struct CertificateError: Error, Sendable, Equatable {
+    public var reason: String
+}

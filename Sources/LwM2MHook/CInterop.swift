@@ -1,0 +1,32 @@
+import CShim
+
+/// Byte strings crossing the C ABI.
+enum CBytes {
+    /// A borrowed view of `bytes`, nil when absent.
+    static func buffer(_ bytes: lwm2m_bytes) -> UnsafeBufferPointer<UInt8>? {
+        guard let data = bytes.data else { return nil }
+        return UnsafeBufferPointer(start: data, count: bytes.length)
+    }
+
+    /// A copy of `length` bytes at `start`; empty when `start` is nil.
+    static func array(_ start: UnsafeRawPointer?, _ length: Int) -> [UInt8] {
+        guard let start, length > 0 else { return [] }
+        return Array(UnsafeRawBufferPointer(start: start, count: length))
+    }
+}
+
+/// Text written into the fixed `char[]` fields of the ABI's structs.
+enum CText {
+    /// Copies as much of `text` as fits, cut at a UTF-8 character boundary,
+    /// and always NUL-terminates.
+    static func write<T>(_ text: String, into field: inout T) {
+        withUnsafeMutableBytes(of: &field) { raw in
+            guard raw.count > 0 else { return }
+            let all = Array(text.utf8)
+            var cut = min(all.count, raw.count - 1)
+            while cut > 0, cut < all.count, all[cut] & 0xC0 == 0x80 { cut -= 1 }
+            raw.copyBytes(from: all[0..<cut])
+            raw[cut] = 0
+        }
+    }
+}

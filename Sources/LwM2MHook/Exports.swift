@@ -1,0 +1,111 @@
+import CShim
+import LwM2MCore
+
+/// The one Service of this process. The hook is linked `nodelete`, so it
+/// outlives every unload/load pair of a reconfiguration.
+private let service = Service()
+
+/// Implements `lwm2m_core_configure` from lwm2m_core.h.
+@_cdecl("lwm2m_core_configure")
+public func lwm2mCoreConfigure(_ input: UnsafePointer<lwm2m_config_input>?,
+                               _ result: UnsafeMutablePointer<lwm2m_load_result>?) {
+    guard let result else { return }
+    result.pointee.status = Int32(LWM2M_LOAD_BAD_PARAMETERS.rawValue)
+    result.pointee.entry_count = 0
+    result.pointee.certificate_count = 0
+    result.pointee.kept_previous_store = 0
+    CText.write("", into: &result.pointee.store_path)
+    guard let input, let family = AddressFamily(rawValue: input.pointee.family) else {
+        CText.write("internal error: no configuration input or unknown family", into: &result.pointee.text)
+        return
+    }
+    let json = CBytes.array(input.pointee.parameters_json.map { UnsafeRawPointer($0) }, input.pointee.parameters_json_length)
+    var defined = Set<UInt16>()
+    if let codes = input.pointee.kea_defined_codes {
+        defined.formUnion(UnsafeBufferPointer(start: codes, count: input.pointee.kea_defined_codes_count))
+    }
+
+    let parameters: HookParameters
+    do {
+        parameters = try HookParameters.parse(json: json, family: family, keaDefinedCodes: defined)
+    } catch {
+        CText.write(error.description, into: &result.pointee.text)
+        return
+    }
+    CText.write(parameters.storeFile, into: &result.pointee.store_path)
+
+    switch service.configure(parameters, family: family) {
+    case .loaded(let snapshot):
+        result.pointee.status = Int32(LWM2M_LOAD_OK.rawValue)
+        report(snapshot, into: result)
+        CText.write("\(snapshot.entryCount) entries for \(family), \(snapshot.certificateCount) certificates; "
+                    + "option codes \(parameters.bootstrapURICode) (URI), \(parameters.serverCertificateCode) (certificate)",
+                    into: &result.pointee.text)
+    case .storeFailed(let error, let serving):
+        result.pointee.status = Int32(LWM2M_LOAD_STORE_FAILED.rawValue)
+        if let serving {
+            report(serving, into: result)
+            result.pointee.kept_previous_store = 1
+        }
+        CText.write(error.description, into: &result.pointee.text)
+    }
+}
+
+private func report(_ snapshot: Snapshot, into result: UnsafeMutablePointer<lwm2m_load_result>) {
+    result.pointee.entry_count = UInt32(clamping: snapshot.entryCount)
+    result.pointee.certificate_count = UInt32(clamping: snapshot.certificateCount)
+}
+
+/// Implements `lwm2m_core_unload` from lwm2m_core.h.
+@_cdecl("lwm2m_core_unload")
+public func lwm2mCoreUnload() {
+    service.stop()
+}
+
+/// Implements `lwm2m_core_answer` from lwm2m_core.h.
+@_cdecl("lwm2m_core_answer")
+public func lwm2mCoreAnswer(_ exchange: UnsafePointer<lwm2m_exchange>?,
+                            _ buffer: UnsafeMutablePointer<UInt8>?, _ capacity: Int,
+                            _ answer: UnsafeMutablePointer<lwm2m_answer>?) -> Int32 {
+    guard let answer else { return 0 }
+    answer.pointee = lwm2m_answer()
+    answer.pointee.entry_index = -1
+    guard let exchange, let snapshot = service.snapshot,
+          let family = AddressFamily(rawValue: exchange.pointee.family) else { return 0 }
+    let x = exchange.pointee
+    var prefix: PrefixKey? = nil
+    if x.has_subnet != 0 {
+        prefix = withUnsafeBytes(of: x.subnet_prefix) { raw in
+            PrefixKey(family: family, address: raw.bindMemory(to: UInt8.self), length: x.subnet_prefix_length)
+        }
+    }
+    let facts = ExchangeFacts(family: family, queryType: x.query_type, responseType: x.response_type,
+                              subnetID: x.has_subnet != 0 ? x.subnet_id : nil, subnetPrefix: prefix,
+                              requestedOptions: CBytes.buffer(x.requested_options),
+                              maxMessageSize: CBytes.buffer(x.max_message_size),
+                              replySize: x.reply_size)
+    let output = UnsafeMutableRawBufferPointer(start: buffer, count: buffer == nil ? 0 : max(0, capacity))
+    let decision = snapshot.answer(facts, into: output)
+
+    answer.pointee.flags = decision.flags.rawValue
+    answer.pointee.entry_index = decision.entryIndex.map { Int32(clamping: $0) } ?? -1
+    answer.pointee.size_limit = UInt32(clamping: decision.sizeLimit)
+    answer.pointee.bytes_needed = decision.bytesNeeded
+    let parameters = snapshot.parameters
+    var count: UInt32 = 0
+    if let range = decision.uri {
+        answer.pointee.options.0 = span(parameters.bootstrapURICode, range)
+        count = 1
+    }
+    if let range = decision.certificate {
+        let value = span(parameters.serverCertificateCode, range)
+        if count == 0 { answer.pointee.options.0 = value } else { answer.pointee.options.1 = value }
+        count += 1
+    }
+    answer.pointee.option_count = count
+    return decision.bytesNeeded > 0 ? 1 : 0
+}
+
+private func span(_ code: UInt16, _ range: Range<Int>) -> lwm2m_option_span {
+    lwm2m_option_span(code: code, offset: UInt32(clamping: range.lowerBound), length: UInt32(clamping: range.count))
+}
