@@ -72,7 +72,12 @@ let package = Package(
         ),
         .testTarget(
             name: "LwM2MCoreTests",
-            dependencies: ["LwM2MCore"]
+            dependencies: [
+                "LwM2MCore",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ],
     cxxLanguageStandard: .cxx17

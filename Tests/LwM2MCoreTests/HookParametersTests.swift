@@ -1,0 +1,64 @@
+import Testing
+@testable import LwM2MCore
+
+@Suite("Hook parameters")
+struct HookParametersTests {
+    func parse(_ json: String, _ family: AddressFamily = .v4, defined: Set<UInt16> = [1, 3, 6, 53, 55, 57]) throws(ParameterError) -> HookParameters {
+        try HookParameters.parse(json: Array(json.utf8), family: family, keaDefinedCodes: defined)
+    }
+
+    func reason(_ json: String, _ family: AddressFamily = .v4, defined: Set<UInt16> = [1, 3, 6, 53, 55, 57]) -> String {
+        do {
+            _ = try parse(json, family, defined: defined)
+            return "accepted"
+        } catch {
+            return error.description
+        }
+    }
+
+    @Test func defaultsPerFamily() throws {
+        let v4 = try parse(#"{"store-file": "/etc/kea/lwm2m.json"}"#)
+        #expect(v4 == HookParameters(storeFile: "/etc/kea/lwm2m.json", bootstrapURICode: 224,
+                                     serverCertificateCode: 225, defaultMaxMessageSize: 576))
+        let v6 = try parse(#"{"store-file": "s.json"}"#, .v6)
+        #expect(v6.bootstrapURICode == 200 && v6.serverCertificateCode == 201)
+    }
+
+    @Test func everyParameterSet() throws {
+        let p = try parse(#"{"store-file": "s.json", "bootstrap-uri-code": 250, "server-certificate-code": 251, "default-max-message-size": 1500}"#)
+        #expect(p.bootstrapURICode == 250 && p.serverCertificateCode == 251 && p.defaultMaxMessageSize == 1500)
+    }
+
+    @Test("invalid parameters name the parameter and the reason", arguments: [
+        (#"{}"#, "parameter 'store-file': required"),
+        (#"{"store-file": 5}"#, "parameter 'store-file': must be a string"),
+        (#"{"store-file": ""}"#, "parameter 'store-file': must not be empty"),
+        (#"{"store-file": "s", "store": "x"}"#, "parameter 'store': unknown"),
+        (#"{"store-file": "s", "bootstrap-uri-code": 223}"#, "parameter 'bootstrap-uri-code': must be an integer from 224 to 254"),
+        (#"{"store-file": "s", "bootstrap-uri-code": 255}"#, "parameter 'bootstrap-uri-code': must be an integer from 224 to 254"),
+        (#"{"store-file": "s", "bootstrap-uri-code": "224"}"#, "parameter 'bootstrap-uri-code': must be an integer"),
+        (#"{"store-file": "s", "bootstrap-uri-code": 224.5}"#, "parameter 'bootstrap-uri-code': must be an integer"),
+        (#"{"store-file": "s", "server-certificate-code": 224}"#, "parameter 'server-certificate-code': must differ"),
+        (#"{"store-file": "s", "default-max-message-size": 575}"#, "parameter 'default-max-message-size': must be an integer from 576 to 1500"),
+        (#"{"store-file": "s", "default-max-message-size": 1501}"#, "parameter 'default-max-message-size': must be an integer from 576 to 1500"),
+        (#"{"store-file": "s", "default-max-message-size": true}"#, "parameter 'default-max-message-size': must be an integer"),
+        (#"[1]"#, "parameters must be a map"),
+        (#"{"#, "parameters are not valid JSON"),
+    ])
+    func invalidV4(json: String, expected: String) {
+        #expect(reason(json).hasPrefix(expected), "\(reason(json))")
+    }
+
+    @Test func codeKeaAlreadyDefines() {
+        #expect(reason(#"{"store-file": "s", "bootstrap-uri-code": 230}"#, defined: [230])
+            == "parameter 'bootstrap-uri-code': option code 230 is already defined in Kea's DHCPv4 option space; choose an unused code")
+        #expect(reason(#"{"store-file": "s", "bootstrap-uri-code": 23}"#, .v6, defined: [23]).contains("already defined"))
+    }
+
+    @Test func dhcpv6Ranges() {
+        #expect(reason(#"{"store-file": "s", "bootstrap-uri-code": 0}"#, .v6).contains("from 1 to 65535"))
+        #expect(reason(#"{"store-file": "s", "bootstrap-uri-code": 65536}"#, .v6).contains("from 1 to 65535"))
+        #expect(reason(#"{"store-file": "s", "bootstrap-uri-code": 65000}"#, .v6) == "accepted")
+        #expect(reason(#"{"store-file": "s", "default-max-message-size": 1500}"#, .v6).contains("DHCPv4 only"))
+    }
+}
