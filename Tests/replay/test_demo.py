@@ -7,8 +7,9 @@ check its exit status and that it reports, as received, the bootstrap URIs
 and the certificate fingerprint of the example store, computed here from
 ``kea-config/`` itself.
 
-Needs root, Kea, dhclient and the built hook (``$KEA_LWM2M_HOOK`` or
-``.build/release/libdhcp_lwm2m.so``); skipped otherwise.
+Needs root, Kea and dhclient.  The tests that use the hook take it from
+the suite's ``hook`` fixture (conftest.py): skipped when it is not built,
+failed instead with KEA_LWM2M_REQUIRE_HOOK=1.
 """
 
 from __future__ import annotations
@@ -29,14 +30,12 @@ from cryptography.hazmat.primitives.serialization import Encoding
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "scripts" / "demo.py"
 STORE = REPO / "kea-config" / "lwm2m-store.json"
-HOOK = Path(os.environ.get("KEA_LWM2M_HOOK", REPO / ".build" / "release" / "libdhcp_lwm2m.so"))
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="the demo's lab needs root"),
     pytest.mark.skipif(not all(shutil.which(t) for t in ("kea-dhcp4", "kea-dhcp6", "dhclient")),
                        reason="needs kea-dhcp4, kea-dhcp6 and dhclient"),
 ]
-needs_hook = pytest.mark.skipif(not HOOK.is_file(), reason=f"hook not built: {HOOK}")
 
 
 def expected_values() -> tuple[list[str], list[str]]:
@@ -78,20 +77,18 @@ def assert_demo_passed(result: subprocess.CompletedProcess) -> None:
     assert re.search(r"^PASS ", out, re.M)
 
 
-@needs_hook
-def test_demo_with_the_hook():
+def test_demo_with_the_hook(hook):
     """`make demo` as it is: stateful DHCPv4 and DHCPv6 (Solicit/Request)."""
-    result = run_demo()
+    result = run_demo("--hook", str(hook))
     assert_demo_passed(result)
     # The DHCPv4 certificate (> 255 bytes) went out split (RFC 3396) and the
     # reply stayed within the 1500 bytes the device announced in option 57.
     assert re.search(r"on the wire +option \d+ in [2-9] parts", result.stdout)
 
 
-@needs_hook
-def test_demo_stateless_dhcpv6():
+def test_demo_stateless_dhcpv6(hook):
     """DHCPv6 Information-Request (dhclient -6 -S) gets the options too."""
-    assert_demo_passed(run_demo("--stateless"))
+    assert_demo_passed(run_demo("--hook", str(hook), "--stateless"))
 
 
 def test_demo_device_side_without_the_hook():
