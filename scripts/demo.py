@@ -17,8 +17,9 @@ Run as root, after the hook is built (``make demo`` does both).  The demo
 Everything it starts or creates is removed when it ends, also on Ctrl-C.
 
 Exit status: 0 when the device received the configured URI and certificate
-over both families, 1 when anything differs or is missing, 2 when the demo
-could not run (not root, no hook, Kea did not start, ...), 130 on Ctrl-C.
+over both families, 1 when anything differs, is missing or got no answer,
+2 when the demo could not run (not root, no hook, Kea did not start, ...),
+130 on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -314,8 +315,12 @@ class Device:
         return next((self.dir / f"{r}.env" for r in DONE_REASONS
                      if (self.dir / f"{r}.env").exists()), None)
 
-    def run(self, timeout: float = DHCLIENT_TIMEOUT) -> dict[str, str]:
-        """Run dhclient until it completes an exchange; its new_* variables."""
+    def run(self, timeout: float = DHCLIENT_TIMEOUT) -> dict[str, str] | None:
+        """Run dhclient until it completes an exchange.
+
+        Returns the variables of the completing script call (new_*), or None
+        when no exchange completed in time.
+        """
         with open(self.log, "wb") as log:
             # `ip netns exec` execs dhclient in place: proc.pid is dhclient's.
             # Own session: a terminal's Ctrl-C reaches the demo, which stops it.
@@ -328,9 +333,7 @@ class Device:
         result = self._result()
         self.stop()
         if result is None:
-            tail = self.log.read_text(errors="replace").splitlines()[-12:]
-            raise DemoError(f"dhclient -{self.family.number} got no answer; its log ends:\n"
-                            + "\n".join("    " + line for line in tail))
+            return None
         env = {}
         for line in result.read_text(errors="replace").splitlines():
             name, _, value = line.partition("=")
@@ -398,6 +401,12 @@ class Report:
     def info(label: str, value: str) -> None:
         print(f"    {label:<15}{value}")
 
+    def fail(self, label: str, text: str, details: list[str] = ()) -> None:
+        self.failures += 1
+        print(f"  {self.bad} {label:<15}{text}")
+        for line in details:
+            print(f"      {line}")
+
     def check(self, label: str, got: str | None, want: str) -> None:
         if got == want:
             print(f"  {self.good} {label:<15}{got}")
@@ -462,7 +471,7 @@ def report_family(family: Family, env: dict[str, str], replies: list[lab.Message
 
 def _relative(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(REPO))
+        return str(path.absolute().relative_to(REPO))
     except ValueError:
         return str(path)
 
@@ -522,11 +531,18 @@ def run(args: argparse.Namespace) -> int:
             device = Device(net, family, workdir, args.stateless)
             stack.callback(device.stop)
             env = device.run()
+            if env is None:
+                kea = servers[family.number]
+                state = "running" if kea.alive() else f"exited with {kea.proc.returncode}"
+                report.fail("answer", f"none in {DHCLIENT_TIMEOUT:.0f} s ({kea.name} {state}); "
+                            "dhclient's log ends:",
+                            device.log.read_text(errors="replace").splitlines()[-8:])
+                continue
             report_family(family, env, sniffer.replies(), report)
 
         print()
         if report.failures:
-            print(f"FAIL  {report.failures} value(s) differ from {_relative(STORE_FILE)}")
+            print(f"FAIL  {report.failures} check(s) failed against {_relative(STORE_FILE)}")
             for kea in servers.values():
                 lines = [line for line in kea.log().splitlines()
                          if re.search(r" (ERROR|FATAL) | LWM2M_", line)]
@@ -550,8 +566,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="serve the same options with Kea's own option-data "
                              "(checks the lab and the device side)")
     parser.add_argument("--keep", action="store_true",
-                        help="keep the temporary directory (dhclient configs, logs)")
+                        help="keep the temporary files (Kea and dhclient configs and logs)")
     args = parser.parse_args(argv)
+    if args.keep:
+        os.environ["KEA_LWM2M_KEEP_TMP"] = "1"  # the lab keeps Kea's files too
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         return run(args)
