@@ -32,17 +32,21 @@ struct SelectedSubnet {
 };
 typedef boost::shared_ptr<SelectedSubnet> SelectedSubnetPtr;
 
-/// The raw value of a query's option, borrowed for one call.
+/// The raw value of a query's option, borrowed for one call. Kea parses
+/// options into typed classes (the PRL into an OptionUint8Array, option 57
+/// into an OptionInt) that keep their values outside Option::getData(), so
+/// the value is taken as the option would go on the wire.
 struct OptionValue {
-    OptionPtr option;  // keeps the bytes alive
+    std::vector<uint8_t> value;
     lwm2m_bytes bytes = { nullptr, 0 };
 
     /// `query` may be null: then the value is absent.
-    OptionValue(const PktPtr& query, uint16_t code) : option(query ? query->getOption(code) : OptionPtr()) {
+    OptionValue(const PktPtr& query, uint16_t code) {
+        OptionPtr option = query ? query->getOption(code) : OptionPtr();
         if (option) {
-            const OptionBuffer& data = option->getData();
-            bytes.data = data.empty() ? reinterpret_cast<const uint8_t*>("") : data.data();
-            bytes.length = data.size();
+            value = option->toBinary(false);
+            bytes.data = value.empty() ? reinterpret_cast<const uint8_t*>("") : value.data();
+            bytes.length = value.size();
         }
     }
 };

@@ -48,17 +48,23 @@ public struct ServerCertificate: Sendable, Equatable {
         guard der.count + 1 <= OptionEncoding.maxDHCPv6ValueLength else {
             throw .init(reason: "is \(der.count) octets; a DHCP option carries at most \(OptionEncoding.maxDHCPv6ValueLength - 1)")
         }
-        let certificate: Certificate
+        let fields: (subject: DistinguishedName, issuer: DistinguishedName, notBefore: Date, notAfter: Date)
         do {
-            certificate = try Certificate(derEncoded: der)
-        } catch {
-            throw .init(reason: "is not an X.509 certificate (PEM or DER): \(error)")
+            let certificate = try Certificate(derEncoded: der)
+            fields = (certificate.subject, certificate.issuer, certificate.notValidBefore, certificate.notValidAfter)
+        } catch let strict {
+            // A key swift-crypto cannot build (e.g. a compressed EC point) is
+            // no reason to refuse a well-formed certificate the hook only forwards.
+            guard let structural = try? CertificateFields(der: der) else {
+                throw .init(reason: "is not an X.509 certificate (PEM or DER): \(strict)")
+            }
+            fields = (structural.subject, structural.issuer, structural.notValidBefore, structural.notValidAfter)
         }
         self.der = der
-        self.subject = certificate.subject.description
-        self.issuer = certificate.issuer.description
-        self.notValidBefore = certificate.notValidBefore
-        self.notValidAfter = certificate.notValidAfter
+        self.subject = fields.subject.description
+        self.issuer = fields.issuer.description
+        self.notValidBefore = fields.notBefore
+        self.notValidAfter = fields.notAfter
         self.sha256Fingerprint = SHA256.hash(data: der).map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
