@@ -10,6 +10,10 @@
 //   LwM2MHook   the C ABI (CShim/include/lwm2m_core.h) implemented in Swift
 //   CShim       C++ against Kea 2.2: callouts only, no policy
 import PackageDescription
+import Foundation
+
+/// The package's folder, for linker inputs SwiftPM does not know about.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
 
 /// Kea's headers live in /usr/include/kea; SwiftPM defines DEBUG=1 in debug
 /// builds, which clashes with Kea's `log/logger_level.h`.
@@ -54,6 +58,7 @@ let package = Package(
                     "-static-stdlib",
                     "-Xlinker", "-z", "-Xlinker", "nodelete",
                     "-Xlinker", "-z", "-Xlinker", "defs",
+                    "-Xlinker", "--version-script=\(packageRoot)/CShim/exports.map",
                 ]),
                 // What the static FoundationEssentials (JSONDecoder) needs besides
                 // itself; the driver links these only for executables.
@@ -64,7 +69,7 @@ let package = Package(
         .target(
             name: "CShim",
             path: "CShim",
-            exclude: ["kea-compat"],
+            exclude: ["kea-compat", "exports.map"],
             sources: ["."],
             publicHeadersPath: "include",
             cxxSettings: keaCxxFlags + [.headerSearchPath("kea-compat")],
