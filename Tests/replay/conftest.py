@@ -34,7 +34,7 @@ URIS = {"A": "coaps://bs-a.example.com:5684", "B": "coap://[2001:db8::b]:5683"}
 CERT_OF = {"A": "large", "B": "small"}
 
 # Reply message type for each query type (DHCPv4 option 53 / DHCPv6 msg-type).
-REPLY_TYPE = {4: {1: 2, 3: 5, 8: 5}, 6: {1: 2, 3: 7, 11: 7}}
+REPLY_TYPE = {4: {1: 2, 3: 5, 8: 5}, 6: {1: 2, 3: 7, 5: 7, 6: 7, 11: 7}}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -84,7 +84,7 @@ class Suite:
 
     def __init__(self) -> None:
         self.certs = {name: load_cert(DATA / f"{name}.pem")
-                      for name in ("small", "small-compressed", "large")}
+                      for name in ("small", "small-compressed", "large", "xlarge")}
 
     # -- store ------------------------------------------------------------------
 
@@ -179,6 +179,23 @@ def reload_cycle(kea: lab.KeaServer, snapshot, hook: Path | None = None) -> None
         assert res.other_fds() == base.other_fds(), f"after {how} #{i}: {res.diff(base)}"
         assert res.lockfile_fds() <= base.lockfile_fds() + 1, f"after {how} #{i}: {res.diff(base)}"
         assert res.threads == base.threads, f"after {how} #{i}: {res.diff(base)}"
+
+
+def snapshot_of(net: lab.Lab, suite: "Suite", family: int):
+    """A function that replays every fixture of `family`, checks each reply
+    and returns {fixture: (URI value, certificate value)} for comparison."""
+    fixtures = [fx for fx in mf.FIXTURES.values() if fx.family == family]
+    uri_code, cert_code = lab.DEFAULT_CODES[family]
+
+    def snapshot() -> dict:
+        replies = net.exchange([fx.frame() for fx in fixtures])
+        values = {}
+        for fx in fixtures:
+            _, reply = suite.check(fx, replies)
+            values[fx.name] = (reply.value(uri_code), reply.value(cert_code))
+        assert any(uri for uri, _ in values.values()), "no LwM2M option served at all"
+        return values
+    return snapshot
 
 
 @pytest.fixture(scope="session")

@@ -3,13 +3,13 @@
 The lab is a tiny, throw-away network made of two network namespaces joined by
 a veth pair::
 
-    lwm2m-srv-<pid>-<n>                        lwm2m-cli-<pid>-<n>
-    +-------------------------+   veth   +------------------------------+
-    | srv0 192.0.2.1/24       |----------| cli0 192.0.2.2/24            |
-    |      fe80::1, 2001:db8:1::1/64     |      198.51.100.1/24 (relay) |
-    | kea-dhcp4 / kea-dhcp6   |          |      203.0.113.1/24 (relay)  |
-    +-------------------------+          |      fe80::c1, 2001:db8:1::2 |
-                                         +------------------------------+
+    lwm2m-srv-<pid>-<n>                       lwm2m-cli-<pid>-<n>
+    +----------------------------+  veth  +-------------------------------+
+    | srv0 192.0.2.1/24          |--------| cli0 192.0.2.2/24             |
+    |      fe80::1               |        |      198.51.100.1/24 (relay B)|
+    |      2001:db8:1::1/64      |        |      203.0.113.1/24  (relay C)|
+    | kea-dhcp4, kea-dhcp6       |        |      fe80::c1, 2001:db8:1::2  |
+    +----------------------------+        +-------------------------------+
 
 Kea runs in the server namespace with its configuration, lease file, log,
 pid/lock files and control socket in a private temporary directory.  The
@@ -24,7 +24,7 @@ Typical use::
     import lab
     with lab.Lab() as net, lab.KeaServer(net, 4, lab.base_config(4)) as kea:
         replies = net.exchange([frame])          # {xid: [reply frames]}
-        print(lab.decode_reply(replies[xid][0]).options)
+        print(lab.decode(replies[xid][0]).options)   # lab.Message
 
 Everything is torn down (Kea killed by PID, namespaces deleted) when the
 context managers exit, and as a last resort at interpreter exit.

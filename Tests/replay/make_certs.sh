@@ -11,6 +11,9 @@
 #   large.pem             RSA-2048, self-signed, usual v3 extensions: DER ~870
 #                         bytes, four DHCPv4 options, never fits 576 bytes.
 #   large.der             large.pem in DER form (the store must take DER too).
+#   xlarge.pem            EC P-256 with a long subjectAltName list: DER ~1300
+#                         bytes, too big for any DHCPv4 reply (limit <= 1500),
+#                         fine in DHCPv6.
 #
 # Re-running replaces them all; commit the results.
 set -eu
@@ -33,6 +36,10 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/rsa.pem" \
     -days 7300 -sha256 -out "$out/large.pem" 2>/dev/null
 openssl x509 -in "$out/large.pem" -outform DER -out "$out/large.der"
 
-for f in small.pem small-compressed.pem large.pem; do
+san=$(seq -f 'DNS:n%02g.bs-x.example.com' 1 45 | paste -sd, -)
+openssl req -x509 -new -key "$tmp/ec.pem" -subj "/CN=bs-x.example.com" \
+    -addext "subjectAltName=$san" -days 7300 -sha256 -out "$out/xlarge.pem"
+
+for f in small.pem small-compressed.pem large.pem xlarge.pem; do
     printf '%s: %s bytes DER\n' "$f" "$(openssl x509 -in "$out/$f" -outform DER | wc -c)"
 done

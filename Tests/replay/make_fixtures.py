@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Callable
 
 from scapy.layers.dhcp import BOOTP, DHCP
-from scapy.layers.dhcp6 import (DHCP6_InfoRequest, DHCP6_RelayForward, DHCP6_Request,
-                                DHCP6_Solicit, DHCP6OptClientId, DHCP6OptElapsedTime,
+from scapy.layers.dhcp6 import (DHCP6_InfoRequest, DHCP6_Rebind, DHCP6_RelayForward,
+                                DHCP6_Renew, DHCP6_Request, DHCP6_Solicit, DHCP6OptClientId, DHCP6OptElapsedTime,
                                 DHCP6OptIA_NA, DHCP6OptIAAddress, DHCP6OptOptReq,
                                 DHCP6OptRelayMsg, DHCP6OptServerId, DUID_LL)
 from scapy.layers.inet import IP, UDP
@@ -54,13 +54,15 @@ def mac(n: int) -> str:
 
 def dhcp4_query(kind: str, n: int, prl: list[int], max_size: int | None = None,
                 relay: str | None = None, ciaddr: str | None = None,
-                requested: str | None = None) -> Ether:
+                requested: str | None = None, unicast: bool = False) -> Ether:
     """A DHCPv4 client message as a frame sendable from the client namespace.
 
     kind: "discover", "request" or "inform"; n: fixture number (chaddr and xid);
     prl: option 55; max_size: option 57; relay: giaddr (hops=1, sent by the
-    relay from <relay>:67 to the server); ciaddr: for INFORM (sent from it);
-    requested: option 50 (REQUEST in SELECTING state, also adds option 54).
+    relay from <relay>:67 to the server); ciaddr: INFORM or renewing REQUEST
+    (sent from it); requested: option 50 (REQUEST in SELECTING state, also
+    adds option 54); unicast: to the server's MAC and address (renewing),
+    else broadcast with the broadcast flag set.
     """
     options: list = [("message-type", _DHCP4_TYPES[kind])]
     if requested:
@@ -69,34 +71,37 @@ def dhcp4_query(kind: str, n: int, prl: list[int], max_size: int | None = None,
         options.append(("max_dhcp_size", max_size))
     options += [("param_req_list", prl), "end"]
     bootp = BOOTP(op=1, xid=0x4C570000 + n, chaddr=bytes.fromhex(mac(n).replace(":", "")),
-                  flags=0 if relay else 0x8000, ciaddr=ciaddr or "0.0.0.0",
+                  flags=0 if relay or unicast else 0x8000, ciaddr=ciaddr or "0.0.0.0",
                   giaddr=relay or "0.0.0.0", hops=1 if relay else 0)
     if relay:
         head = (Ether(src=lab.CLIENT_MAC, dst=lab.SERVER_MAC)
                 / IP(src=relay, dst=lab.SERVER4) / UDP(sport=67, dport=67))
+    elif unicast:
+        head = (Ether(src=mac(n), dst=lab.SERVER_MAC)
+                / IP(src=ciaddr, dst=lab.SERVER4) / UDP(sport=68, dport=67))
     else:
         head = (Ether(src=mac(n), dst="ff:ff:ff:ff:ff:ff")
                 / IP(src=ciaddr or "0.0.0.0", dst="255.255.255.255") / UDP(sport=68, dport=67))
     return head / bootp / DHCP(options=options)
 
 
-_DHCP6_TYPES = {"solicit": DHCP6_Solicit, "request": DHCP6_Request,
-                "information-request": DHCP6_InfoRequest}
+_DHCP6_TYPES = {"solicit": DHCP6_Solicit, "request": DHCP6_Request, "renew": DHCP6_Renew,
+                "rebind": DHCP6_Rebind, "information-request": DHCP6_InfoRequest}
 
 
 def dhcp6_query(kind: str, n: int, oro: list[int], relay_link: str | None = None,
                 address: str | None = None) -> Ether:
     """A DHCPv6 client message as a frame sendable from the client namespace.
 
-    kind: "solicit", "request" or "information-request"; n: fixture number
-    (DUID-LL and transaction-id); oro: option 6; relay_link: wrap the message
-    in RELAY-FORW with this link-address, sent from lab.CLIENT6 to lab.SERVER6
-    port 547; address: IA_NA address hint (REQUEST; also adds the server-id
-    Kea is configured with, see lab.SERVER_DUID).
+    kind: "solicit", "request", "renew", "rebind" or "information-request";
+    n: fixture number (DUID-LL and transaction-id); oro: option 6; relay_link:
+    wrap the message in RELAY-FORW with this link-address, sent from
+    lab.CLIENT6 to lab.SERVER6 port 547; address: IA_NA address.  REQUEST and
+    RENEW carry the server-id Kea is configured with (lab.SERVER_DUID).
     """
     msg = _DHCP6_TYPES[kind](trid=0x570000 + n)
     msg /= DHCP6OptClientId(duid=DUID_LL(lladdr=mac(n)))
-    if kind == "request":
+    if kind in ("request", "renew"):
         msg /= DHCP6OptServerId(duid=lab.SERVER_DUID)
     if kind != "information-request":
         ia = DHCP6OptIA_NA(iaid=n, T1=0, T2=0)
@@ -157,12 +162,16 @@ def _fixtures() -> dict[str, Fixture]:
         ("v4_discover_relay_c", "C", lambda: q4("discover", 10, with4, relay=lab.RELAY4["C"])),
         ("v4_inform_lwm2m", "A", lambda: q4("inform", 11, with4, max_size=1500,
                                             ciaddr=f"{a4}.50")),
+        ("v4_renew_lwm2m", "A", lambda: q4("request", 12, with4, max_size=1500,
+                                           ciaddr=f"{a4}.112", unicast=True)),
         ("v6_solicit_lwm2m", "A", lambda: q6("solicit", 0x61, with6)),
         ("v6_solicit_plain", "A", lambda: q6("solicit", 0x62, ORO_BASE)),
         ("v6_request_lwm2m", "A", lambda: q6("request", 0x63, with6, address="2001:db8:1::163")),
         ("v6_request_plain", "A", lambda: q6("request", 0x64, ORO_BASE, address="2001:db8:1::164")),
         ("v6_inforeq_lwm2m", "A", lambda: q6("information-request", 0x65, with6)),
         ("v6_inforeq_plain", "A", lambda: q6("information-request", 0x66, ORO_BASE)),
+        ("v6_renew_lwm2m", "A", lambda: q6("renew", 0x6a, with6, address="2001:db8:1::16a")),
+        ("v6_rebind_lwm2m", "A", lambda: q6("rebind", 0x6b, with6, address="2001:db8:1::16b")),
         ("v6_solicit_uri_only", "A", lambda: q6("solicit", 0x67, ORO_BASE + [LWM2M6[0]])),
         ("v6_solicit_relay_b", "B", lambda: q6("solicit", 0x68, with6, relay_link="2001:db8:2::1")),
         ("v6_solicit_relay_c", "C", lambda: q6("solicit", 0x69, with6, relay_link="2001:db8:3::1")),

@@ -99,3 +99,48 @@ def test_v6_checks():
     assert any("appears 2 times" in p for p in lab.lwm2m_problems(q, twice, ENTRY))
     missing = reply6("v6_solicit_relay_b", [(200, URI)], [])
     assert any("missing" in p for p in lab.lwm2m_problems(q, missing, ENTRY))
+
+
+class FakeKea:
+    """Stands in for KeaServer in reload_cycle: grows what it is told to."""
+
+    def __init__(self, grow_fd: str | None = None, grow_threads: bool = False):
+        self.grow_fd, self.grow_threads, self.reloads = grow_fd, grow_threads, 0
+
+    def config_reload(self):
+        self.reloads += 1
+        return {"result": 0}
+
+    def sighup(self):
+        self.reloads += 1
+        return True
+
+    def alive(self):
+        return True
+
+    def log(self):
+        return "HOOKS_LIBRARY_LOADED\n" * (1 + self.reloads)
+
+    def output_tail(self):
+        return ""
+
+    def resources(self):
+        fds = ("socket", "/tmp/x/kea.log") + (self.grow_fd,) * self.reloads if self.grow_fd \
+            else ("socket", "/tmp/x/kea.log")
+        return lab.Resources(fds, 5 + (self.reloads if self.grow_threads else 0))
+
+
+@pytest.mark.parametrize("kea,fails", [
+    (FakeKea(), False),
+    (FakeKea(grow_fd="socket"), True),
+    (FakeKea(grow_fd="/tmp/x/store.json"), True),
+    (FakeKea(grow_fd="/tmp/x/logger_lockfile"), True),     # more than the one Kea opens lazily
+    (FakeKea(grow_threads=True), True),
+])
+def test_reload_cycle_detects_growth(kea, fails):
+    from conftest import reload_cycle
+    if fails:
+        with pytest.raises(AssertionError):
+            reload_cycle(kea, lambda: "same", hook="hook")
+    else:
+        reload_cycle(kea, lambda: "same", hook="hook")

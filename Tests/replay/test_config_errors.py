@@ -76,7 +76,7 @@ def test_invalid_parameter_refused_by_config_set(family, case, hook, suite, kea_
     assert answer.get("result") == 1, answer
     assert load_error(kea.log()[mark:], hook), kea.output_tail()
     assert kea.alive()
-    for frames in net.exchange([fx.frame()]).values():
+    for frames in net.exchange([fx.frame()], timeout=1.0).values():
         for frame in frames:                 # if Kea answers at all: never the refused store
             assert b"refused.example" not in lab.decode(frame).raw, lab.describe(lab.decode(frame))
 

@@ -52,7 +52,7 @@ def test_requested_codes_follow_the_name(fx):
 def test_v4_max_message_size(fx):
     expect = {"v4_discover_mms576": 576, "v4_discover_mms1500": 1500, "v4_discover_mms300": 300,
               "v4_request_lwm2m": 1500, "v4_inform_lwm2m": 1500, "v4_discover_uri_only": 1500,
-              "v4_discover_relay_b": 1500}
+              "v4_discover_relay_b": 1500, "v4_renew_lwm2m": 1500}
     mms = lab.decode(fx.frame()).value(57)
     assert (int.from_bytes(mms, "big") if mms else None) == expect.get(fx.name)
 
@@ -75,10 +75,12 @@ def test_relay_addressing(fx):
 
 def test_certificates():
     """small: EC P-256 needing two DHCPv4 options; small-compressed: the same in
-    one option; large: RSA-2048 that never fits 576; large.der: DER of large.pem."""
+    one option; large: RSA-2048 that never fits 576; large.der: DER of large.pem;
+    xlarge: fits no DHCPv4 reply at all."""
     def load(name):
         return x509.load_pem_x509_certificate((DATA / name).read_bytes())
     small, compressed, large = load("small.pem"), load("small-compressed.pem"), load("large.pem")
+    xlarge = load("xlarge.pem")
     for cert in (small, compressed):
         assert isinstance(cert.public_key(), ec.EllipticCurvePublicKey)
         assert cert.public_key().curve.name == "secp256r1"
@@ -88,3 +90,6 @@ def test_certificates():
     assert len(compressed.public_bytes(Encoding.DER)) + 1 <= 255
     assert len(large.public_bytes(Encoding.DER)) > lab.V4_MIN_SIZE    # can never fit 576
     assert (DATA / "large.der").read_bytes() == large.public_bytes(Encoding.DER)
+    # Even next to a bare DHCP header (IP+UDP+BOOTP+cookie+53+end) it exceeds 1500.
+    bare = 20 + 8 + 240 + 3 + 1
+    assert bare + lab.v4_encoded_len(len(xlarge.public_bytes(Encoding.DER)) + 1) > lab.V4_MAX_SIZE

@@ -41,8 +41,8 @@ def expected_destination(fx: mf.Fixture):
     if fx.family == 4:
         if "relay" in fx.name:
             return str(ipaddress.ip_address(q.raw[24:28])), 67   # giaddr
-        if q.msg_type == 8:
-            return str(ipaddress.ip_address(q.raw[12:16])), 68   # INFORM: ciaddr
+        if q.raw[12:16] != bytes(4):
+            return str(ipaddress.ip_address(q.raw[12:16])), 68   # INFORM, renewing: ciaddr
         return "255.255.255.255", 68                             # broadcast flag set
     return (lab.CLIENT6, 547) if "relay" in fx.name else (lab.CLIENT6_LL, 546)
 
