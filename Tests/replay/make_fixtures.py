@@ -183,11 +183,11 @@ FIXTURES = _fixtures()
 
 
 def write_all() -> None:
-    """(Re)write every fixture pcap, with fixed timestamps so files are reproducible."""
+    """(Re)write every fixture pcap, with a fixed timestamp so files are reproducible."""
     FIXTURE_DIR.mkdir(exist_ok=True)
-    for i, fx in enumerate(FIXTURES.values()):
+    for fx in FIXTURES.values():
         frame = Ether(bytes(fx.build()))
-        frame.time = 1_700_000_000 + i
+        frame.time = 1_700_000_000
         wrpcap(str(fx.path), [frame])
         print(f"{fx.path.relative_to(HERE)}: {len(frame)} bytes, subnet {fx.subnet}")
 
