@@ -77,6 +77,10 @@ load(LibraryHandle& handle) {
         std::unique_ptr<lwm2m_load_result> result(new lwm2m_load_result());
         lwm2m_core_configure(&input, result.get());
 
+        if (result->oversized_certificates[0] != '\0') {
+            LOG_WARN(logger, LWM2M_CERTIFICATE_NEVER_FITS).arg(result->store_path)
+                .arg(result->oversized_certificates);
+        }
         switch (result->status) {
         case LWM2M_LOAD_OK:
             LOG_INFO(logger, LWM2M_LOADED).arg(result->store_path).arg(result->text);
@@ -118,8 +122,9 @@ subnet4_select(CalloutHandle& handle) {
         handle.getArgument("subnet4", subnet);
         rememberSubnet(handle, subnet);
     } catch (const std::exception& ex) {
-        LOG_ERROR(logger, LWM2M_CALLOUT_FAILED).arg("subnet4_select").arg(ex.what());
+        logCalloutFailure("subnet4_select", ex.what());
     } catch (...) {
+        logCalloutFailure("subnet4_select", "unknown exception");
     }
     return (0);
 }
@@ -131,8 +136,9 @@ subnet6_select(CalloutHandle& handle) {
         handle.getArgument("subnet6", subnet);
         rememberSubnet(handle, subnet);
     } catch (const std::exception& ex) {
-        LOG_ERROR(logger, LWM2M_CALLOUT_FAILED).arg("subnet6_select").arg(ex.what());
+        logCalloutFailure("subnet6_select", ex.what());
     } catch (...) {
+        logCalloutFailure("subnet6_select", "unknown exception");
     }
     return (0);
 }
@@ -149,8 +155,9 @@ pkt4_send(CalloutHandle& handle) {
         handle.getArgument("response4", response);
         completeReply(handle, "pkt4_send", query, response);
     } catch (const std::exception& ex) {
-        LOG_ERROR(logger, LWM2M_CALLOUT_FAILED).arg("pkt4_send").arg(ex.what());
+        logCalloutFailure("pkt4_send", ex.what());
     } catch (...) {
+        logCalloutFailure("pkt4_send", "unknown exception");
     }
     return (0);
 }
@@ -167,8 +174,9 @@ pkt6_send(CalloutHandle& handle) {
         handle.getArgument("response6", response);
         completeReply(handle, "pkt6_send", query, response);
     } catch (const std::exception& ex) {
-        LOG_ERROR(logger, LWM2M_CALLOUT_FAILED).arg("pkt6_send").arg(ex.what());
+        logCalloutFailure("pkt6_send", ex.what());
     } catch (...) {
+        logCalloutFailure("pkt6_send", "unknown exception");
     }
     return (0);
 }

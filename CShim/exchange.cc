@@ -6,7 +6,9 @@
 
 #include <dhcp/dhcp4.h>
 #include <dhcp/dhcp6.h>
+#include <dhcp/option6_iaaddr.h>
 #include <dhcp/pkt4.h>
+#include <dhcpsrv/shared_network.h>
 
 #include <boost/make_shared.hpp>
 #include <boost/shared_ptr.hpp>
@@ -14,6 +16,7 @@
 #include <cstring>
 #include <vector>
 
+using namespace isc::asiolink;
 using namespace isc::dhcp;
 using namespace isc::hooks;
 
@@ -24,13 +27,6 @@ namespace {
 /// Context key of the subnet remembered between select and send.
 const char* const SUBNET_CONTEXT = "lwm2m-subnet";
 
-/// What subnetX_select saw, kept for pktX_send of the same packet.
-struct SelectedSubnet {
-    uint32_t id = 0;
-    uint8_t prefix[16] = {};
-    uint8_t prefix_length = 0;
-};
-typedef boost::shared_ptr<SelectedSubnet> SelectedSubnetPtr;
 
 /// The raw value of a query's option, borrowed for one call. Kea parses
 /// options into typed classes (the PRL into an OptionUint8Array, option 57
@@ -66,14 +62,58 @@ size_t dhcpv4WireSize(const Pkt4& response) {
     return (size);
 }
 
-SelectedSubnetPtr selectedSubnet(CalloutHandle& handle) {
-    SelectedSubnetPtr subnet;
+SubnetPtr selectedSubnet(CalloutHandle& handle) {
+    SubnetPtr subnet;
     try {
         handle.getContext(SUBNET_CONTEXT, subnet);
     } catch (const std::exception&) {
         // No subnet was selected for this packet.
     }
     return (subnet);
+}
+
+/// The address the reply hands out: DHCPv4 yiaddr, DHCPv6 the first IA_NA
+/// address. Zero when it hands out none (INFORM, INFORMATION-REQUEST, PD).
+IOAddress leasedAddress(const PktPtr& response) {
+    Pkt4Ptr response4 = boost::dynamic_pointer_cast<Pkt4>(response);
+    if (response4) {
+        return (response4->getYiaddr());
+    }
+    OptionPtr ia = response->getOption(D6O_IA_NA);
+    Option6IAAddrPtr address = ia ? boost::dynamic_pointer_cast<Option6IAAddr>(ia->getOption(D6O_IAADDR))
+                                  : Option6IAAddrPtr();
+    return (address ? address->getAddress() : IOAddress::IPV6_ZERO_ADDRESS());
+}
+
+/// The sibling of `subnet` in its shared network that holds `address`.
+template <typename SharedNetworkPtrType>
+SubnetPtr siblingHolding(const SubnetPtr& subnet, const IOAddress& address) {
+    SharedNetworkPtrType network;
+    subnet->getSharedNetwork(network);
+    if (network) {
+        for (auto const& sibling : *network->getAllSubnets()) {
+            if (sibling->inRange(address)) {
+                return (sibling);
+            }
+        }
+    }
+    return (subnet);
+}
+
+/// The subnet whose entry applies: the one Kea selected, unless Kea then
+/// leased an address from another subnet of the same shared network (it may
+/// move a client there when the first runs out). Kea's own option-data
+/// follows the leased address; so does this.
+SubnetPtr servingSubnet(const SubnetPtr& selected, const PktPtr& response) {
+    if (!selected) {
+        return (selected);
+    }
+    const IOAddress leased = leasedAddress(response);
+    if (leased.isV4Zero() || leased.isV6Zero() || selected->inRange(leased)) {
+        return (selected);
+    }
+    return (leased.isV4() ? siblingHolding<SharedNetwork4Ptr>(selected, leased)
+                          : siblingHolding<SharedNetwork6Ptr>(selected, leased));
 }
 
 } // namespace
@@ -84,13 +124,7 @@ rememberSubnet(CalloutHandle& handle, const SubnetPtr& subnet) {
         handle.deleteContext(SUBNET_CONTEXT);
         return;
     }
-    SelectedSubnetPtr selected = boost::make_shared<SelectedSubnet>();
-    selected->id = subnet->getID();
-    auto const prefix = subnet->get();
-    std::vector<uint8_t> address = prefix.first.toBytes();
-    std::memcpy(selected->prefix, address.data(), std::min(address.size(), sizeof(selected->prefix)));
-    selected->prefix_length = prefix.second;
-    handle.setContext(SUBNET_CONTEXT, selected);
+    handle.setContext(SUBNET_CONTEXT, subnet);
 }
 
 void
@@ -107,12 +141,15 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
         exchange.query_type = query->getType();
         exchange.response_type = response->getType();
 
-        SelectedSubnetPtr subnet = selectedSubnet(handle);
+        SubnetPtr subnet = servingSubnet(selectedSubnet(handle), response);
         if (subnet) {
             exchange.has_subnet = 1;
-            exchange.subnet_id = subnet->id;
-            std::memcpy(exchange.subnet_prefix, subnet->prefix, sizeof(exchange.subnet_prefix));
-            exchange.subnet_prefix_length = subnet->prefix_length;
+            exchange.subnet_id = subnet->getID();
+            auto const prefix = subnet->get();
+            const std::vector<uint8_t> address = prefix.first.toBytes();
+            std::memcpy(exchange.subnet_prefix, address.data(),
+                        std::min(address.size(), sizeof(exchange.subnet_prefix)));
+            exchange.subnet_prefix_length = prefix.second;
         }
 
         OptionValue requested(query, v4 ? DHO_DHCP_PARAMETER_REQUEST_LIST : D6O_ORO);
@@ -149,7 +186,7 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
 
         if (answer.flags & LWM2M_ANSWER_NO_ENTRY) {
             LOG_DEBUG(logger, DBG_PACKET, LWM2M_NO_ENTRY).arg(label)
-                .arg(subnet ? std::to_string(subnet->id) : std::string("(none selected)"));
+                .arg(subnet ? std::to_string(subnet->getID()) + " (" + subnet->toText() + ")" : std::string("(none selected)"));
         }
         if (answer.flags & LWM2M_ANSWER_URI_TOO_BIG) {
             LOG_DEBUG(logger, DBG_PACKET, LWM2M_URI_TOO_BIG).arg(label).arg(answer.size_limit).arg(answer.entry_index + 1);
@@ -161,9 +198,9 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
             LOG_DEBUG(logger, DBG_PACKET, LWM2M_OPTIONS_SENT).arg(label).arg(octets).arg(answer.entry_index + 1);
         }
     } catch (const std::exception& ex) {
-        LOG_ERROR(logger, LWM2M_CALLOUT_FAILED).arg(callout).arg(ex.what());
+        logCalloutFailure(callout, ex.what());
     } catch (...) {
-        LOG_ERROR(logger, LWM2M_CALLOUT_FAILED).arg(callout).arg("unknown exception");
+        logCalloutFailure(callout, "unknown exception");
     }
 }
 

@@ -10,7 +10,8 @@
 namespace lwm2m {
 
 /// subnet4_select / subnet6_select: remember the subnet Kea selected, in the
-/// packet's callout context, until the reply is sent.
+/// packet's callout context, until the reply is sent. (Kea's own selection;
+/// in a shared network the reply may lease from a sibling, see exchange.cc.)
 void rememberSubnet(isc::hooks::CalloutHandle& handle, const isc::dhcp::SubnetPtr& subnet);
 
 /// pkt4_send / pkt6_send: ask the core which LwM2M options the reply gets and

@@ -6,4 +6,13 @@ isc::log::Logger logger("lwm2m-hooks");
 
 const int DBG_PACKET = isc::log::DBGLVL_PKT_HANDLING;
 
+void
+logCalloutFailure(const char* callout, const char* reason) noexcept {
+    try {
+        LOG_ERROR(logger, LWM2M_CALLOUT_FAILED).arg(callout).arg(reason);
+    } catch (...) {
+        // Nothing more can be done without risking the server.
+    }
+}
+
 } // namespace lwm2m

@@ -15,6 +15,10 @@ extern isc::log::Logger logger;
 /// Per-packet decisions: as verbose as Kea's own packet handling messages.
 extern const int DBG_PACKET;
 
+/// Logs LWM2M_CALLOUT_FAILED: a callout gave up and the reply goes without
+/// LwM2M options. Never throws, so it is safe in a callout's catch block.
+void logCalloutFailure(const char* callout, const char* reason) noexcept;
+
 } // namespace lwm2m
 
 #endif

@@ -10,6 +10,7 @@ const isc::log::MessageID LWM2M_LOAD_FAILED = "LWM2M_LOAD_FAILED";
 const isc::log::MessageID LWM2M_STORE_LOAD_FAILED = "LWM2M_STORE_LOAD_FAILED";
 const isc::log::MessageID LWM2M_STORE_KEPT_PREVIOUS = "LWM2M_STORE_KEPT_PREVIOUS";
 const isc::log::MessageID LWM2M_UNLOADED = "LWM2M_UNLOADED";
+const isc::log::MessageID LWM2M_CERTIFICATE_NEVER_FITS = "LWM2M_CERTIFICATE_NEVER_FITS";
 const isc::log::MessageID LWM2M_OPTIONS_SENT = "LWM2M_OPTIONS_SENT";
 const isc::log::MessageID LWM2M_CERTIFICATE_TOO_BIG = "LWM2M_CERTIFICATE_TOO_BIG";
 const isc::log::MessageID LWM2M_URI_TOO_BIG = "LWM2M_URI_TOO_BIG";
@@ -27,6 +28,7 @@ const char* values[] = {
     "LWM2M_STORE_LOAD_FAILED", "LwM2M store %1 not loaded, no LwM2M options are served: %2",
     "LWM2M_STORE_KEPT_PREVIOUS", "LwM2M store %1 not loaded, its last good version (%2 entries) is still served: %3",
     "LWM2M_UNLOADED", "LwM2M hook library unloaded",
+    "LWM2M_CERTIFICATE_NEVER_FITS", "LwM2M store %1: the certificate of entries %2 cannot fit any DHCPv4 reply (not even 1500 octets); DHCPv4 clients get the URI only",
     "LWM2M_OPTIONS_SENT", "%1: LwM2M options sent (%2 octets, store entry %3)",
     "LWM2M_CERTIFICATE_TOO_BIG", "%1: LwM2M server certificate left out: the reply would exceed the client's limit of %2 octets (store entry %3)",
     "LWM2M_URI_TOO_BIG", "%1: LwM2M bootstrap URI left out: the reply would exceed the client's limit of %2 octets (store entry %3)",

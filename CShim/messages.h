@@ -12,6 +12,7 @@ extern const isc::log::MessageID LWM2M_LOAD_FAILED;
 extern const isc::log::MessageID LWM2M_STORE_LOAD_FAILED;
 extern const isc::log::MessageID LWM2M_STORE_KEPT_PREVIOUS;
 extern const isc::log::MessageID LWM2M_UNLOADED;
+extern const isc::log::MessageID LWM2M_CERTIFICATE_NEVER_FITS;
 extern const isc::log::MessageID LWM2M_OPTIONS_SENT;
 extern const isc::log::MessageID LWM2M_CERTIFICATE_TOO_BIG;
 extern const isc::log::MessageID LWM2M_URI_TOO_BIG;

@@ -49,8 +49,9 @@ typedef enum lwm2m_load_status {
     /** Parameters valid, store loaded. */
     LWM2M_LOAD_OK = 0,
     /** Parameters valid, the store did not load: `text` says why. The core
-        keeps serving the last good store of this process, if any
-        (`entry_count` > 0), otherwise nothing. load() must still succeed. */
+        keeps serving the last good version of the same store file loaded by
+        this process, if any (`kept_previous_store`), otherwise nothing.
+        load() must still succeed. */
     LWM2M_LOAD_STORE_FAILED = 1,
     /** Parameters invalid: `text` says why; load() must fail. Nothing changed. */
     LWM2M_LOAD_BAD_PARAMETERS = 2,
@@ -65,6 +66,9 @@ typedef struct lwm2m_load_result {
     uint32_t certificate_count;
     /** 1 when a failed store left the previous one in service. */
     uint8_t kept_previous_store;
+    /** DHCPv4: store entries (1-based, comma-separated) whose certificate
+        cannot fit even a 1500-octet reply; empty when none. NUL-terminated. */
+    char oversized_certificates[256];
     /** The store file's path as configured. NUL-terminated, truncated to fit. */
     char store_path[1024];
     /** Reason for a failure, or a one-line summary. NUL-terminated, truncated to fit. */

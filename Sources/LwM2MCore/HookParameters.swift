@@ -91,16 +91,21 @@ public struct HookParameters: Sendable, Equatable {
 
     private static func code(_ key: String, in map: [String: JSONValue], default defaultCode: UInt16,
                              family: AddressFamily, keaDefinedCodes: Set<UInt16>) throws(ParameterError) -> UInt16 {
-        guard let value = map[key] else { return defaultCode }
-        let range: ClosedRange<Int64> = family == .v4 ? 224...254 : 1...65535
-        guard case .integer(let number) = value, range.contains(number), let code = UInt16(exactly: number) else {
-            let what = family == .v4 ? "an integer from 224 to 254 (the DHCPv4 site-specific range)"
-                                     : "an integer from 1 to 65535"
-            throw ParameterError(parameter: key, reason: "must be \(what)")
+        var code = defaultCode
+        if let value = map[key] {
+            let range: ClosedRange<Int64> = family == .v4 ? 224...254 : 1...65535
+            guard case .integer(let number) = value, range.contains(number), let explicit = UInt16(exactly: number) else {
+                let what = family == .v4 ? "an integer from 224 to 254 (the DHCPv4 site-specific range)"
+                                         : "an integer from 1 to 65535"
+                throw ParameterError(parameter: key, reason: "must be \(what)")
+            }
+            code = explicit
         }
+        // The default too: an option-def for it in the configuration is a collision.
         guard !keaDefinedCodes.contains(code) else {
+            let which = map[key] == nil ? "the default option code" : "option code"
             throw ParameterError(parameter: key,
-                                 reason: "option code \(code) is already defined in Kea's \(family) option space; choose an unused code")
+                                 reason: "\(which) \(code) is already defined in Kea's \(family) option space; choose an unused code")
         }
         return code
     }

@@ -28,6 +28,11 @@ enum JSONValue: Sendable, Equatable {
         }
     }
 
+    var isString: Bool {
+        if case .string = self { return true }
+        return false
+    }
+
     /// What an operator would call this kind of value, for error messages.
     var kind: String {
         switch self {

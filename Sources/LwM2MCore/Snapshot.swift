@@ -53,6 +53,19 @@ public final class Snapshot: Sendable {
     /// Entries this snapshot serves.
     public var entryCount: Int { encoded.count }
 
+    /// The smallest DHCPv4 reply: fixed fields, cookie, message type (3),
+    /// server identifier (6), END (1). A certificate option larger than a
+    /// 1500-octet datagram less this never reaches any client.
+    static let minimalDHCPv4Reply = 236 + 4 + 3 + 6 + 1
+
+    /// DHCPv4: entries whose certificate cannot fit even a 1500-octet reply
+    /// (1-based store positions). Always empty for DHCPv6.
+    public var entriesWithOversizedCertificates: [Int] {
+        guard family == .v4 else { return [] }
+        let largest = HookParameters.maxMessageSizeRange.upperBound - SizeBudget.ipAndUDPHeaders - Self.minimalDHCPv4Reply
+        return encoded.filter { ($0.certificate?.count ?? 0) > largest }.map { $0.storeIndex + 1 }
+    }
+
     /// Distinct certificates this snapshot serves.
     public var certificateCount: Int {
         Set(store.entries.filter { $0.applies(to: family) }.compactMap { $0.certificate?.der }).count
@@ -106,7 +119,10 @@ public final class Snapshot: Sendable {
             else { answer.flags.insert(.uriTooBig) }
         }
         if wantsCertificate, let certificate = entry.certificate {
-            if certificate.count <= room { certificateBytes = certificate }
+            // A certificate without the URI it belongs to is of no use to a
+            // device that asked for both: it goes only with its URI.
+            let uriMissing = wantsURI && uriBytes == nil
+            if certificate.count <= room && !uriMissing { certificateBytes = certificate }
             else { answer.flags.insert(.certificateTooBig) }
         }
         let needed = (uriBytes?.count ?? 0) + (certificateBytes?.count ?? 0)

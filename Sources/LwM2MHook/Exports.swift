@@ -15,6 +15,7 @@ public func lwm2mCoreConfigure(_ input: UnsafePointer<lwm2m_config_input>?,
     result.pointee.certificate_count = 0
     result.pointee.kept_previous_store = 0
     CText.write("", into: &result.pointee.store_path)
+    CText.write("", into: &result.pointee.oversized_certificates)
     guard let input, let family = AddressFamily(rawValue: input.pointee.family) else {
         CText.write("internal error: no configuration input or unknown family", into: &result.pointee.text)
         return
@@ -38,7 +39,8 @@ public func lwm2mCoreConfigure(_ input: UnsafePointer<lwm2m_config_input>?,
     case .loaded(let snapshot):
         result.pointee.status = Int32(LWM2M_LOAD_OK.rawValue)
         report(snapshot, into: result)
-        CText.write("\(snapshot.entryCount) entries for \(family), \(snapshot.certificateCount) certificates; "
+        CText.write("\(counted(snapshot.entryCount, "entry", "entries")) for \(family), "
+                    + "\(counted(snapshot.certificateCount, "certificate", "certificates")); "
                     + "option codes \(parameters.bootstrapURICode) (URI), \(parameters.serverCertificateCode) (certificate)",
                     into: &result.pointee.text)
     case .storeFailed(let error, let serving):
@@ -54,6 +56,12 @@ public func lwm2mCoreConfigure(_ input: UnsafePointer<lwm2m_config_input>?,
 private func report(_ snapshot: Snapshot, into result: UnsafeMutablePointer<lwm2m_load_result>) {
     result.pointee.entry_count = UInt32(clamping: snapshot.entryCount)
     result.pointee.certificate_count = UInt32(clamping: snapshot.certificateCount)
+    CText.write(snapshot.entriesWithOversizedCertificates.map(String.init).joined(separator: ", "),
+                into: &result.pointee.oversized_certificates)
+}
+
+private func counted(_ count: Int, _ one: String, _ many: String) -> String {
+    "\(count) \(count == 1 ? one : many)"
 }
 
 /// Implements `lwm2m_core_unload` from lwm2m_core.h.

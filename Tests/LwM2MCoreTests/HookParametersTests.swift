@@ -62,3 +62,15 @@ struct HookParametersTests {
         #expect(reason(#"{"store-file": "s", "default-max-message-size": 1500}"#, .v6).contains("DHCPv4 only"))
     }
 }
+
+@Suite("Hook parameters: collisions with Kea's option definitions")
+struct HookParameterCollisionTests {
+    @Test func defaultCodesAreCheckedToo() {
+        do {
+            _ = try HookParameters.parse(json: Array(#"{"store-file": "s"}"#.utf8), family: .v4, keaDefinedCodes: [224])
+            Issue.record("accepted a default code that Kea defines")
+        } catch {
+            #expect(error.description == "parameter 'bootstrap-uri-code': the default option code 224 is already defined in Kea's DHCPv4 option space; choose an unused code")
+        }
+    }
+}

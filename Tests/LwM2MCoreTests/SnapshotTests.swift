@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LwM2MCore
 
@@ -139,5 +140,54 @@ struct SizeBudgetTests {
         #expect(budget(nil, defaultLimit: 1200).datagramLimit == 1200)
         #expect(budget(nil).room(afterReplyOf: 600) == 0)
         #expect(budget(nil).room(afterReplyOf: 300) == 248)
+    }
+}
+
+@Suite("Snapshot: rules at the edges")
+struct SnapshotEdgeTests {
+    func store(uri: String, certificateDER: [UInt8]?) throws -> (Store, TemporaryFolder) {
+        let folder = try TemporaryFolder()
+        var entry = #"{"subnet-id": 1, "bootstrap-uri": "\#(uri)""#
+        if let certificateDER {
+            try folder.write("c.der", certificateDER)
+            entry += #", "server-certificate": "c.der""#
+        }
+        let path = try folder.write("store.json", #"{"entries": [\#(entry)}]}"#)
+        return (try Store.load(path: path), folder)
+    }
+
+    @Test func certificateNeverGoesWithoutTheURIItBelongsTo() throws {
+        // small-compressed.pem: 233 octets of DER, shorter than a 255-octet URI.
+        let der = try ServerCertificate(fileContents: Array(try Data(contentsOf:
+            CertificateTests.data.appendingPathComponent("small-compressed.pem")))).der
+        let longURI = "coap://h.example/" + String(repeating: "p", count: 238)   // 255 octets
+        let (store, _) = try store(uri: longURI, certificateDER: der)
+        let snapshot = Snapshot(store: store, parameters: HookParameters(
+            storeFile: store.path, bootstrapURICode: 224, serverCertificateCode: 225, defaultMaxMessageSize: 1500), family: .v4)
+        // Room for the certificate option but not for the 257-octet URI option.
+        let certificateWire = OptionEncoding.dhcpv4(code: 225, value: OptionEncoding.certificateValue(der: der))
+        let room = certificateWire.count + 10
+        #expect(room < 257)
+        let (answer, bytes) = TestExchange(option57: [0x05, 0xdc], replySize: 1472 - room).run(snapshot)
+        #expect(answer.flags == [.uriTooBig, .certificateTooBig] && bytes.isEmpty)
+        // Asked for the certificate alone, it goes.
+        let alone = TestExchange(requested: [225], option57: [0x05, 0xdc], replySize: 1472 - room).run(snapshot)
+        #expect(alone.0.flags == [.sentCertificate] && alone.1 == certificateWire)
+    }
+
+    @Test func certificatesThatCanNeverFitDHCPv4AreReported() throws {
+        // xlarge.pem (openssl, ~1400 octets of DER): too large for any DHCPv4 reply, fine for DHCPv6.
+        let certificate = try TestCertificate()
+        let (small, _) = try store(uri: "coap://a", certificateDER: certificate.der)
+        let parameters = HookParameters(storeFile: small.path, bootstrapURICode: 224, serverCertificateCode: 225,
+                                        defaultMaxMessageSize: 576)
+        #expect(Snapshot(store: small, parameters: parameters, family: .v4).entriesWithOversizedCertificates == [])
+        let oversized = try ServerCertificate(fileContents: Array(try Data(contentsOf: CertificateTests.data.appendingPathComponent("xlarge.pem"))))
+        let entry = StoreEntry(index: 4, selector: .subnetID(9), bootstrapURI: try BootstrapURI("coap://b"),
+                               certificate: oversized, certificatePath: "xlarge.pem")
+        let mixed = Store(path: small.path, entries: small.entries + [entry])
+        #expect(Snapshot(store: mixed, parameters: parameters, family: .v4).entriesWithOversizedCertificates == [5])
+        let v6 = HookParameters(storeFile: small.path, bootstrapURICode: 200, serverCertificateCode: 201, defaultMaxMessageSize: 576)
+        #expect(Snapshot(store: mixed, parameters: v6, family: .v6).entriesWithOversizedCertificates == [])
     }
 }

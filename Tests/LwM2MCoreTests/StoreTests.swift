@@ -62,7 +62,7 @@ struct StoreTests {
             "DIR/store.json: entry 2: 'subnet-id' must be an integer from 1 to 4294967295",
             "DIR/store.json: entry 3: needs 'subnet' or 'subnet-id'",
             "DIR/store.json: entry 4: give either 'subnet' or 'subnet-id', not both",
-            "DIR/store.json: entry 5: unknown key 'colour' (known: bootstrap-uri, comment, server-certificate, subnet, subnet-id)",
+            "DIR/store.json: entry 5 (subnet 198.51.100.0/24): unknown key 'colour' (known: bootstrap-uri, comment, server-certificate, subnet, subnet-id)",
             "DIR/store.json: entry 6 (subnet 198.51.100.0/24): needs 'bootstrap-uri'",
             "DIR/store.json: entry 7 (subnet 203.0.113.0/24): server-certificate 'DIR/missing.pem' cannot open: No such file or directory",
             "DIR/store.json: entry 8: must be a map, not a string",

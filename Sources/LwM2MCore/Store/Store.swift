@@ -54,6 +54,9 @@ public struct Store: Sendable, Equatable {
         for key in top.keys.sorted() where !Key.topLevel.contains(key) {
             problems.add(nil, "unknown key '\(key)' (known: \(Key.topLevel.sorted().joined(separator: ", ")))")
         }
+        if let comment = top[Key.comment], !comment.isString {
+            problems.add(nil, "'comment' must be a string, not \(comment.kind)")
+        }
         guard case .array(let list)? = top[Key.entries] else {
             problems.add(nil, top[Key.entries] == nil ? "has no \"entries\" list" : "\"entries\" must be a list")
             throw StoreError(problems: problems.list)
@@ -85,13 +88,6 @@ public struct Store: Sendable, Equatable {
             return nil
         }
         let before = problems.list.count
-        for key in map.keys.sorted() where !Key.entry.contains(key) {
-            problems.add(index, "unknown key '\(key)' (known: \(Key.entry.sorted().joined(separator: ", ")))")
-        }
-        if let comment = map[Key.comment], case .string = comment {} else if map[Key.comment] != nil {
-            problems.add(index, "'comment' must be a string")
-        }
-
         var selector: StoreEntry.Selector? = nil
         switch (map[Key.subnet], map[Key.subnetID]) {
         case (nil, nil):
@@ -109,6 +105,12 @@ public struct Store: Sendable, Equatable {
             problems.add(index, "'subnet-id' must be an integer from 1 to \(UInt32.max)")
         }
         let label = selector?.description
+        for key in map.keys.sorted() where !Key.entry.contains(key) {
+            problems.add(index, key: label, "unknown key '\(key)' (known: \(Key.entry.sorted().joined(separator: ", ")))")
+        }
+        if let comment = map[Key.comment], !comment.isString {
+            problems.add(index, key: label, "'comment' must be a string, not \(comment.kind)")
+        }
 
         var uri: BootstrapURI? = nil
         switch map[Key.bootstrapURI] {
@@ -126,7 +128,9 @@ public struct Store: Sendable, Equatable {
         switch map[Key.serverCertificate] {
         case nil:
             break
-        case .string(let relative)? where !relative.isEmpty:
+        case .string(let relative)? where relative.isEmpty:
+            problems.add(index, key: label, "'server-certificate' must not be empty; leave the key out for no certificate")
+        case .string(let relative)?:
             certificatePath = relative
             let resolved = FileContents.resolve(relative, besides: storePath)
             let result = certificates[resolved] ?? Result { () throws(CertificateError) -> ServerCertificate in
@@ -141,7 +145,7 @@ public struct Store: Sendable, Equatable {
             case .failure(let error): problems.add(index, key: label, "server-certificate '\(resolved)' \(error.reason)")
             }
         case let other?:
-            problems.add(index, key: label, "'server-certificate' must be a non-empty string (a file path), not \(other.kind)")
+            problems.add(index, key: label, "'server-certificate' must be a string (a file path), not \(other.kind)")
         }
 
         guard problems.list.count == before, let selector, let uri else { return nil }
