@@ -41,10 +41,41 @@ std::vector<uint16_t> keaDefinedCodes(const std::string& space) {
     return (std::vector<uint16_t>(codes.begin(), codes.end()));
 }
 
-/// A callout that only adds options does nothing when an earlier one asked
-/// Kea to drop the packet or to skip its own packing.
-bool packetStillOurs(CalloutHandle& handle) {
-    return (handle.getStatus() == CalloutHandle::NEXT_STEP_CONTINUE);
+/// subnetX_select: remember the subnet Kea selected for this packet.
+template <typename SubnetPtrType>
+int rememberSelectedSubnet(CalloutHandle& handle, const char* callout, const char* argument) {
+    try {
+        SubnetPtrType subnet;
+        handle.getArgument(argument, subnet);
+        rememberSubnet(handle, subnet);
+    } catch (const std::exception& ex) {
+        logCalloutFailure(callout, ex.what());
+    } catch (...) {
+        logCalloutFailure(callout, "unknown exception");
+    }
+    return (0);
+}
+
+/// pktX_send: add the LwM2M options to the reply. Does nothing when an
+/// earlier callout asked Kea to drop the packet or to skip its own packing.
+template <typename PktPtrType>
+int addOptionsToReply(CalloutHandle& handle, const char* callout, const char* query_argument,
+                      const char* response_argument) {
+    try {
+        if (handle.getStatus() != CalloutHandle::NEXT_STEP_CONTINUE) {
+            return (0);
+        }
+        PktPtrType query;
+        PktPtrType response;
+        handle.getArgument(query_argument, query);
+        handle.getArgument(response_argument, response);
+        completeReply(handle, callout, query, response);
+    } catch (const std::exception& ex) {
+        logCalloutFailure(callout, ex.what());
+    } catch (...) {
+        logCalloutFailure(callout, "unknown exception");
+    }
+    return (0);
 }
 
 } // namespace
@@ -117,68 +148,22 @@ unload() {
 
 int
 subnet4_select(CalloutHandle& handle) {
-    try {
-        Subnet4Ptr subnet;
-        handle.getArgument("subnet4", subnet);
-        rememberSubnet(handle, subnet);
-    } catch (const std::exception& ex) {
-        logCalloutFailure("subnet4_select", ex.what());
-    } catch (...) {
-        logCalloutFailure("subnet4_select", "unknown exception");
-    }
-    return (0);
+    return (rememberSelectedSubnet<Subnet4Ptr>(handle, "subnet4_select", "subnet4"));
 }
 
 int
 subnet6_select(CalloutHandle& handle) {
-    try {
-        Subnet6Ptr subnet;
-        handle.getArgument("subnet6", subnet);
-        rememberSubnet(handle, subnet);
-    } catch (const std::exception& ex) {
-        logCalloutFailure("subnet6_select", ex.what());
-    } catch (...) {
-        logCalloutFailure("subnet6_select", "unknown exception");
-    }
-    return (0);
+    return (rememberSelectedSubnet<Subnet6Ptr>(handle, "subnet6_select", "subnet6"));
 }
 
 int
 pkt4_send(CalloutHandle& handle) {
-    try {
-        if (!packetStillOurs(handle)) {
-            return (0);
-        }
-        Pkt4Ptr query;
-        Pkt4Ptr response;
-        handle.getArgument("query4", query);
-        handle.getArgument("response4", response);
-        completeReply(handle, "pkt4_send", query, response);
-    } catch (const std::exception& ex) {
-        logCalloutFailure("pkt4_send", ex.what());
-    } catch (...) {
-        logCalloutFailure("pkt4_send", "unknown exception");
-    }
-    return (0);
+    return (addOptionsToReply<Pkt4Ptr>(handle, "pkt4_send", "query4", "response4"));
 }
 
 int
 pkt6_send(CalloutHandle& handle) {
-    try {
-        if (!packetStillOurs(handle)) {
-            return (0);
-        }
-        Pkt6Ptr query;
-        Pkt6Ptr response;
-        handle.getArgument("query6", query);
-        handle.getArgument("response6", response);
-        completeReply(handle, "pkt6_send", query, response);
-    } catch (const std::exception& ex) {
-        logCalloutFailure("pkt6_send", ex.what());
-    } catch (...) {
-        logCalloutFailure("pkt6_send", "unknown exception");
-    }
-    return (0);
+    return (addOptionsToReply<Pkt6Ptr>(handle, "pkt6_send", "query6", "response6"));
 }
 
 } // extern "C"
