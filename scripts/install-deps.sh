@@ -16,9 +16,22 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The Python test tools, for whichever python3 is first on PATH: Debian's
+# packages for the system Python (it refuses pip installs, PEP 668), pip for
+# any other (pyenv, venv).
 if ! python3 -c 'import scapy, pytest, cryptography' 2>/dev/null; then
-    echo "installing: scapy pytest cryptography (pip)"
-    python3 -m pip install -q 'scapy>=2.5' pytest cryptography
+    if [ "$(readlink -f "$(command -v python3)")" = "$(readlink -f /usr/bin/python3)" ]; then
+        echo "installing: python3-scapy python3-pytest python3-cryptography (apt)"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            python3-scapy python3-pytest python3-cryptography >/dev/null
+    elif python3 -m pip --version >/dev/null 2>&1; then
+        echo "installing: scapy pytest cryptography (pip)"
+        python3 -m pip install -q 'scapy>=2.5' pytest cryptography
+    else
+        echo "$(command -v python3) has no pip: install scapy, pytest and cryptography for it" >&2
+        exit 1
+    fi
 fi
 
 command -v swift >/dev/null || { echo "swift is not on PATH: install the Swift 6 toolchain first" >&2; exit 1; }
