@@ -342,14 +342,7 @@ class Device:
 
     def stop(self) -> None:
         """Stop dhclient by PID (SIGTERM, then SIGKILL)."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        lab.stop_process(self.proc)
 
 
 class Sniffer:

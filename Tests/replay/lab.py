@@ -103,6 +103,18 @@ def hook_path() -> Path:
     return Path(os.environ.get("KEA_LWM2M_HOOK", str(DEFAULT_HOOK)))
 
 
+def stop_process(proc: subprocess.Popen | None, grace: float = 5.0) -> None:
+    """Stop `proc` by its PID: SIGTERM, then SIGKILL after `grace` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(grace)
+
+
 def sh(*argv: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run a command (no shell), raising with its stderr when it fails."""
     res = subprocess.run(argv, capture_output=True, text=True)
@@ -552,13 +564,7 @@ class KeaServer:
         if self._closed:
             return
         self._closed = True
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
         if getattr(self, "stdout", None):
             self.stdout.close()
         if os.environ.get("KEA_LWM2M_KEEP_TMP"):
