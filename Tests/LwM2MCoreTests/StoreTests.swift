@@ -134,3 +134,30 @@ struct StoreTests {
         #expect(Set(store.entries.compactMap { $0.certificate?.der }).count == 1)
     }
 }
+
+@Suite("Store: hostile files")
+struct HostileStoreTests {
+    @Test("deep nesting is an error, not a crash", arguments: [600, 100_000])
+    func deepNesting(depth: Int) throws {
+        let folder = try TemporaryFolder()
+        let json = #"{"entries": "# + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}"
+        let path = try folder.write("store.json", json)
+        #expect(throws: StoreError.self) { try Store.load(path: path) }
+    }
+
+    @Test func binaryGarbageIsAnError() throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("store.json", (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) })
+        #expect(throws: StoreError.self) { try Store.load(path: path) }
+    }
+
+    @Test func aFolderIsNotAStore() throws {
+        let folder = try TemporaryFolder()
+        do {
+            _ = try Store.load(path: folder.path)
+            Issue.record("loaded a folder")
+        } catch {
+            #expect(error.description.hasSuffix("is not a regular file"))
+        }
+    }
+}
