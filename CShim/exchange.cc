@@ -27,7 +27,6 @@ namespace {
 /// Context key of the subnet remembered between select and send.
 const char* const SUBNET_CONTEXT = "lwm2m-subnet";
 
-
 /// The raw value of a query's option, borrowed for one call. Kea parses
 /// options into typed classes (the PRL into an OptionUint8Array, option 57
 /// into an OptionInt) that keep their values outside Option::getData(), so

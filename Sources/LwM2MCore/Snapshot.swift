@@ -78,12 +78,8 @@ public final class Snapshot: Sendable {
         }
     }
 
-    /// The store entry for an exchange: an entry for the selected subnet's id
-    /// wins over one for its prefix.
-    public func entry(for facts: ExchangeFacts) -> StoreEntry? {
-        select(facts).flatMap { slot in store.entries.first { $0.index == encoded[slot].storeIndex } }
-    }
-
+    /// The slot of the entry for an exchange: an entry for the selected
+    /// subnet's id wins over one for its prefix.
     private func select(_ facts: ExchangeFacts) -> Int? {
         if let id = facts.subnetID, let slot = bySubnetID[id] { return slot }
         if let prefix = facts.subnetPrefix, let slot = byPrefix[prefix] { return slot }
