@@ -43,15 +43,10 @@ public final class Service: Sendable {
             }
             return .loaded(snapshot)
         } catch {
-            let fallback = state.withLock { state -> Snapshot? in
-                guard let previous = state.lastGoodStore, previous.path == parameters.storeFile else {
-                    state.snapshot = nil
-                    return nil
-                }
-                let snapshot = Snapshot(store: previous, parameters: parameters, family: family)
-                state.snapshot = snapshot
-                return snapshot
-            }
+            // Encode outside the lock: packets must not wait for it.
+            let previous = state.withLock { $0.lastGoodStore }.flatMap { $0.path == parameters.storeFile ? $0 : nil }
+            let fallback = previous.map { Snapshot(store: $0, parameters: parameters, family: family) }
+            state.withLock { $0.snapshot = fallback }
             return .storeFailed(error, serving: fallback)
         }
     }

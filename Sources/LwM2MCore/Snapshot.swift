@@ -9,6 +9,8 @@ public final class Snapshot: Sendable {
     private let encoded: [EncodedEntry]
     private let bySubnetID: [UInt32: Int]
     private let byPrefix: [PrefixKey: Int]
+    /// Distinct certificates this snapshot serves.
+    public let certificateCount: Int
 
     /// One entry's options exactly as they go on the wire.
     struct EncodedEntry: Sendable {
@@ -48,6 +50,7 @@ public final class Snapshot: Sendable {
         self.encoded = encoded
         self.bySubnetID = bySubnetID
         self.byPrefix = byPrefix
+        self.certificateCount = certificateCache.count
     }
 
     /// Entries this snapshot serves.
@@ -64,11 +67,6 @@ public final class Snapshot: Sendable {
         guard family == .v4 else { return [] }
         let largest = HookParameters.maxMessageSizeRange.upperBound - SizeBudget.ipAndUDPHeaders - Self.minimalDHCPv4Reply
         return encoded.filter { ($0.certificate?.count ?? 0) > largest }.map { $0.storeIndex + 1 }
-    }
-
-    /// Distinct certificates this snapshot serves.
-    public var certificateCount: Int {
-        Set(store.entries.filter { $0.applies(to: family) }.compactMap { $0.certificate?.der }).count
     }
 
     private static func wire(_ value: [UInt8], code: UInt16, family: AddressFamily) -> [UInt8] {

@@ -35,6 +35,8 @@ struct SnapshotTests {
     @Test func entriesOfTheOtherFamilyAreNotServed() {
         #expect(snapshot(.v4).entryCount == 3)
         #expect(snapshot(.v6).entryCount == 2)
+        #expect(snapshot(.v4).certificateCount == 1)
+        #expect(snapshot(.v6).certificateCount == 1, "two entries share one certificate file")
     }
 
     @Test func uriAndCertificateWhenBothRequestedAndTheyFit() {
