@@ -39,15 +39,6 @@ public struct SubnetPrefix: Hashable, Sendable, CustomStringConvertible {
         self.length = length
     }
 
-    /// A prefix from raw bytes (what Kea reports for the selected subnet);
-    /// host bits are cleared.
-    public init(family: AddressFamily, address: UnsafeBufferPointer<UInt8>, length: UInt8) {
-        let bits = min(Int(length), family.addressLength * 8)
-        self.family = family
-        self.address = Self.masked(Array(address.prefix(family.addressLength)), length: bits)
-        self.length = UInt8(truncatingIfNeeded: bits)
-    }
-
     public var description: String { "\(Self.format(address, family: family))/\(length)" }
 
     static func masked(_ bytes: [UInt8], length: Int) -> [UInt8] {
