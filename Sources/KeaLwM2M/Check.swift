@@ -82,7 +82,7 @@ struct Check: ParsableCommand {
         }
         if explicitFamily {
             for entry in snapshot.store.entries where !entry.applies(to: family) {
-                report.warning("\(snapshot.store.path): entry \(entry.index + 1) (\(entry.selector)): warning: not a \(family) subnet; ignored by this server")
+                report.info("\(snapshot.store.path): entry \(entry.index + 1) (\(entry.selector)): note: not a \(family) subnet; ignored by this server")
             }
         }
     }
@@ -128,7 +128,7 @@ struct Check: ParsableCommand {
                     + "\(parameters.bootstrapURICode) (URI), \(parameters.serverCertificateCode) (certificate)")
         let storePath = store ?? parameters.storeFile
         guard let loaded = checkStore(storePath, report: &report) else { return }
-        summarize(Snapshot(store: loaded, parameters: parameters, family: config.family), explicitFamily: true, report: &report)
+        summarize(Snapshot(store: loaded, parameters: parameters, family: config.family), explicitFamily: false, report: &report)
         for line in ConfigCrossReference(config: config).warnings(for: loaded) { report.warning(line) }
     }
 

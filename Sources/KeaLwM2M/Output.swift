@@ -3,9 +3,10 @@ import Glibc
 #endif
 
 /// Failures that stop a command before it could do its work: exit status 2.
-struct ToolError: Error {
+struct ToolError: Error, CustomStringConvertible {
     var message: String
     init(_ message: String) { self.message = message }
+    var description: String { message }
 }
 
 /// Writing results and errors.
