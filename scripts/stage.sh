@@ -16,14 +16,14 @@ for shell in bash zsh fish; do
     "$STAGE/kea-lwm2m" --generate-completion-script "$shell" > "$STAGE/completion.$shell"
 done
 
-# The man page, by swift-argument-parser's generate-manual plugin (which
-# reads the command's own --experimental-dump-help).
-manual="$STAGE/manual"
-if "$SWIFT" package plugin --allow-writing-to-directory "$manual" generate-manual \
-        --multi-page=false --date "$(date -u -r VERSION +%Y-%m-%d)" \
-        --section 1 --authors "the kea-lwm2m authors" --output-directory "$manual" kea-lwm2m \
-        > "$STAGE/manual.log" 2>&1 && [ -f "$manual/kea-lwm2m.1" ]; then
-    gzip -9n -c "$manual/kea-lwm2m.1" > "$STAGE/kea-lwm2m.1.gz"
+# The man page, by swift-argument-parser's generate-manual plugin (it builds
+# the command in release mode, reads its --experimental-dump-help and writes
+# to its own output folder). Works offline once the package is resolved.
+manual=.build/plugins/GenerateManual/outputs/KeaLwM2M/kea-lwm2m.1
+rm -f "$manual"
+if "$SWIFT" package plugin generate-manual --date "$(date -u -r VERSION +%Y-%m-%d)" \
+        --authors "the kea-lwm2m authors" > "$STAGE/manual.log" 2>&1 && [ -f "$manual" ]; then
+    gzip -9n -c "$manual" > "$STAGE/kea-lwm2m.1.gz"
 else
     cat "$STAGE/manual.log" >&2
     echo "stage: generate-manual failed (see above)" >&2
@@ -34,5 +34,7 @@ fi
 cp README.md "$STAGE/doc/"
 cp docs/*.md "$STAGE/doc/"
 cp -R kea-config "$STAGE/doc/examples/"
+# Never a private key (the demo generates certs/bs.key), nor git's files.
+find "$STAGE/doc/examples" \( -name '*.key' -o -name '.gitignore' \) -delete
 echo "$VERSION" > "$STAGE/doc/VERSION"
 echo "staged $STAGE"
