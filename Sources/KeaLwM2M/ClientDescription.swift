@@ -81,6 +81,18 @@ struct ClientDescription {
         }
         let hardwareAddress = command.hw.flatMap(Output.bytes(fromHex:))
         let duid = command.duid.flatMap(Output.bytes(fromHex:))
+        // What the configuration knows of the client's classes and identifiers.
+        if let config {
+            let reference = ConfigCrossReference(config: config)
+            for name in command.classes {
+                if case .missing(let reason) = reference.resolve(.clientClass(name)) { notes.append("\(reason) in \(config.path)") }
+            }
+            for (key, value) in [("hw-address", command.hw), ("duid", command.duid)] {
+                guard let value else { continue }
+                let known = reference.resolve(.host(identifier: key, value: value)) == .exists
+                notes.append("\(config.path) has \(known ? "a" : "no") reservation for \(key) \(value)")
+            }
+        }
         // Facts today's selectors do not use (see SelectorMatch).
         if !command.classes.isEmpty || hardwareAddress != nil || duid != nil {
             notes.append("--class, --hw and --duid are accepted, but the store's selectors (subnet-id, subnet) do not use them")

@@ -106,3 +106,20 @@ def test_broken_store_is_status_1(cli, tmp_path):
     bad = write_store(tmp_path, [{"subnet-id": 1, "bootstrap-uri": "nope"}])
     out = run("explain", bad, "--subnet-id", 1, check=1).stdout
     assert f"{bad}: entry 1 (subnet-id 1): bootstrap-uri 'nope'" in out
+
+
+def test_classes_and_hosts_looked_up_in_kea_config(cli, store, tmp_path):
+    import json
+    import lab
+    body = lab.base_config(4)
+    body["client-classes"] = [{"name": "gold", "test": "substring(option[60].hex,0,4) == 'lwm2'"}]
+    body["subnet4"][0]["reservations"] = [{"hw-address": "02:00:00:00:00:01", "ip-address": "192.0.2.250"}]
+    config = tmp_path / "kea.conf"
+    config.write_text(json.dumps({"Dhcp4": body}))
+    out = run("explain", store, "--subnet-id", 1, "--kea-config", config, "--class", "gold", "--class", "silver",
+              "--hw", "02-00-00-00-00-01", check=0).stdout
+    assert f"note: no client class named 'silver' in {config}" in out
+    assert "'gold'" not in out
+    assert f"note: {config} has a reservation for hw-address 02-00-00-00-00-01" in out
+    out = run("explain", store, "--subnet-id", 1, "--kea-config", config, "--duid", "00:01:02", check=0).stdout
+    assert f"note: {config} has no reservation for duid 00:01:02" in out
