@@ -40,10 +40,18 @@ extension Service {
         state.withLock { state in
             guard state.operations.active, let parameters = state.operations.parameters,
                   let family = state.operations.family else { return .inactive }
-            if !force && !state.operations.watched.changed() { return .unchanged }
+            let changed = force || state.operations.watched.changed()
+            if !changed && !state.operations.watched.racy { return .unchanged }
             let attempt = StoreLoader.load(path: parameters.storeFile)
             state.operations.attempted(attempt)
             switch attempt.result {
+            case .success(let loaded) where !changed && state.operations.lastError == nil
+                                            && loaded.store == state.operations.served?.store:
+                // A racy re-read found what is served: nothing changed.
+                return .unchanged
+            case .failure where !changed && state.operations.lastError != nil:
+                // A racy re-read of a store that already failed: not a new attempt.
+                return .unchanged
             case .success(let loaded):
                 let snapshot = Snapshot(store: loaded.store, parameters: parameters, family: family)
                 state.lastGood = ServedStore(loaded: loaded, loadedAt: now())
