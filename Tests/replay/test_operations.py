@@ -311,6 +311,8 @@ def test_reconfigurations_with_the_timer_running(family, hook, suite, kea_factor
     net, kea = kea_factory(family, suite.body(family, hook, store))
     reload_cycle(kea, snapshot_of(net, suite, family), hook=hook)
     assert kea.log().count("LWM2M_WATCHING") == 7
+    assert kea.command("lwm2m-status")["result"] == 0          # commands registered again by each load()
+    assert {"lwm2m-reload", "lwm2m-status", "lwm2m-explain"} <= set(kea.command("list-commands")["arguments"])
     mark = len(kea.log())
     write_by_rename(store, store_text("coaps://after-reconfig.example"))
     wait_served(net, kea, family, "coaps://after-reconfig.example")
