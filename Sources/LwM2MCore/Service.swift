@@ -1,4 +1,7 @@
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -24,13 +27,13 @@ public final class Service: Sendable {
     }
 
     let state = Mutex(State())
-    let publisher = SnapshotPublisher<Snapshot>()
+    @usableFromInline let publisher = SnapshotPublisher<Snapshot>()
     /// What packets got, counted lock-free.
     public let counters = PacketCounters()
     /// The clock (tests move it).
     let now: @Sendable () -> Date
 
-    public init(now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(now: @escaping @Sendable () -> Date = Service.wallClock) {
         self.now = now
     }
 
@@ -40,7 +43,7 @@ public final class Service: Sendable {
 
     /// Calls `body` with the snapshot in service (nil when none), lock-free
     /// and without retaining it; do not keep the reference.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func withSnapshot<Result>(_ body: (Snapshot?) -> Result) -> Result {
         publisher.withCurrent(body)
     }
@@ -90,6 +93,16 @@ public final class Service: Sendable {
             state.operations.active = false
             publisher.publish(nil)
         }
+    }
+}
+
+extension Service {
+    /// The system's real-time clock, read directly (cheaper than Date() on
+    /// every watch tick).
+    public static let wallClock: @Sendable () -> Date = {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Date(timeIntervalSince1970: Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
     }
 }
 

@@ -29,60 +29,85 @@ public struct StatisticDelta: Sendable, Equatable {
 /// When all `capacity` slots are taken, further subnets are counted in the
 /// server-wide counters only.
 public final class PacketCounters: Sendable {
+    @usableFromInline
     final class Slot: Sendable {
         /// The subnet id this slot counts, 0 while free (Kea subnet ids start at 1).
-        let subnetID = Atomic<UInt32>(0)
-        let uriSent = Atomic<UInt64>(0)
-        let certificateSent = Atomic<UInt64>(0)
-        let certificateTooBig = Atomic<UInt64>(0)
+        @usableFromInline let subnetID = Atomic<UInt32>(0)
+        @usableFromInline let uriSent = Atomic<UInt64>(0)
+        @usableFromInline let certificateSent = Atomic<UInt64>(0)
+        @usableFromInline let certificateTooBig = Atomic<UInt64>(0)
+        init() {}
     }
 
-    private let uriSent = Atomic<UInt64>(0)
-    private let certificateSent = Atomic<UInt64>(0)
-    private let certificateTooBig = Atomic<UInt64>(0)
-    private let uriTooBig = Atomic<UInt64>(0)
+    @usableFromInline let uriSent = Atomic<UInt64>(0)
+    @usableFromInline let certificateSent = Atomic<UInt64>(0)
+    @usableFromInline let certificateTooBig = Atomic<UInt64>(0)
+    @usableFromInline let uriTooBig = Atomic<UInt64>(0)
+    /// The slots, each retained once here for the life of the counters.
     private let slots: [Slot]
-    private let mask: Int
+    /// The same slots, unretained, so the packet path reaches one without
+    /// retain/release traffic on a shared reference count.
+    @usableFromInline nonisolated(unsafe) let slotReferences: UnsafeMutablePointer<Unmanaged<Slot>>
+    @usableFromInline let mask: Int
 
     /// `capacity` is rounded up to a power of two.
     public init(capacity: Int = 4096) {
         var size = 1
         while size < max(1, capacity) { size <<= 1 }
-        slots = (0..<size).map { _ in Slot() }
+        let slots = (0..<size).map { _ in Slot() }
+        self.slots = slots
+        slotReferences = UnsafeMutablePointer<Unmanaged<Slot>>.allocate(capacity: size)
+        for (index, slot) in slots.enumerated() {
+            (slotReferences + index).initialize(to: Unmanaged.passUnretained(slot))
+        }
         mask = size - 1
     }
 
-    /// Counts one reply's outcome (`Answer.Flags`) for the subnet Kea selected.
-    @inline(__always)
-    public func record(_ flags: Answer.Flags, subnetID: UInt32?) {
-        let counted: Answer.Flags = [.sentURI, .sentCertificate, .certificateTooBig, .uriTooBig]
-        guard !flags.isDisjoint(with: counted) else { return }
-        if flags.contains(.sentURI) { uriSent.wrappingAdd(1, ordering: .relaxed) }
-        if flags.contains(.sentCertificate) { certificateSent.wrappingAdd(1, ordering: .relaxed) }
-        if flags.contains(.certificateTooBig) { certificateTooBig.wrappingAdd(1, ordering: .relaxed) }
-        if flags.contains(.uriTooBig) { uriTooBig.wrappingAdd(1, ordering: .relaxed) }
-        guard let subnetID, subnetID != 0,
-              !flags.isDisjoint(with: [.sentURI, .sentCertificate, .certificateTooBig]),
-              let slot = slot(for: subnetID) else { return }
-        if flags.contains(.sentURI) { slot.uriSent.wrappingAdd(1, ordering: .relaxed) }
-        if flags.contains(.sentCertificate) { slot.certificateSent.wrappingAdd(1, ordering: .relaxed) }
-        if flags.contains(.certificateTooBig) { slot.certificateTooBig.wrappingAdd(1, ordering: .relaxed) }
+    deinit {
+        slotReferences.deinitialize(count: mask + 1)
+        slotReferences.deallocate()
     }
 
-    private func slot(for subnetID: UInt32) -> Slot? {
+    /// Counts one reply's outcome (`Answer.Flags`) for the subnet Kea selected.
+    @inlinable @inline(__always)
+    public func record(_ flags: Answer.Flags, subnetID: UInt32?) {
+        // Raw bits (Answer.Flags' values, which are the C ABI's): comparing
+        // with literals costs nothing, the static members are calls across
+        // modules.
+        let bits = flags.rawValue
+        guard bits & 0b1111 != 0 else { return }
+        if bits & 0b0001 != 0 { uriSent.wrappingAdd(1, ordering: .relaxed) }
+        if bits & 0b0010 != 0 { certificateSent.wrappingAdd(1, ordering: .relaxed) }
+        if bits & 0b0100 != 0 { certificateTooBig.wrappingAdd(1, ordering: .relaxed) }
+        if bits & 0b1000 != 0 { uriTooBig.wrappingAdd(1, ordering: .relaxed) }
+        guard bits & 0b0111 != 0, let subnetID, subnetID != 0 else { return }
+        let index = slotIndex(for: subnetID)
+        guard index >= 0, index <= mask else { return }
+        slotReferences[index]._withUnsafeGuaranteedRef { slot in
+            if bits & 0b0001 != 0 { slot.uriSent.wrappingAdd(1, ordering: .relaxed) }
+            if bits & 0b0010 != 0 { slot.certificateSent.wrappingAdd(1, ordering: .relaxed) }
+            if bits & 0b0100 != 0 { slot.certificateTooBig.wrappingAdd(1, ordering: .relaxed) }
+        }
+    }
+
+    /// The slot counting `subnetID` (claimed now if it has none), -1 when
+    /// the table is full.
+    @usableFromInline
+    func slotIndex(for subnetID: UInt32) -> Int {
         var index = Int(truncatingIfNeeded: (UInt64(subnetID) &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
         for _ in 0...mask {
-            let slot = slots[index]
-            let owner = slot.subnetID.load(ordering: .acquiring)
-            if owner == subnetID { return slot }
-            if owner == 0 {
+            let found = slotReferences[index]._withUnsafeGuaranteedRef { slot -> Bool in
+                let owner = slot.subnetID.load(ordering: .acquiring)
+                if owner == subnetID { return true }
+                guard owner == 0 else { return false }
                 let (claimed, current) = slot.subnetID.compareExchange(
                     expected: 0, desired: subnetID, ordering: .acquiringAndReleasing)
-                if claimed || current == subnetID { return slot }
+                return claimed || current == subnetID
             }
+            if found { return index }
             index = (index + 1) & mask
         }
-        return nil
+        return -1
     }
 
     /// Takes (and resets) the counts since the last call: the server-wide

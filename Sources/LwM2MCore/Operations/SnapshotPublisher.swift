@@ -37,10 +37,10 @@ import Glibc
 /// only as long as a reader takes to answer one packet.
 public final class SnapshotPublisher<Object: AnyObject & Sendable>: Sendable {
     /// The published object's address (0: none), retained once by the publisher.
-    private let pointer = Atomic<UInt>(0)
-    private let epoch = Atomic<UInt>(0)
-    private let readersEven = Atomic<Int>(0)
-    private let readersOdd = Atomic<Int>(0)
+    @usableFromInline let pointer = Atomic<UInt>(0)
+    @usableFromInline let epoch = Atomic<UInt>(0)
+    @usableFromInline let readersEven = Atomic<Int>(0)
+    @usableFromInline let readersOdd = Atomic<Int>(0)
     /// Serializes writers; readers never take it.
     private let writer = Mutex(())
 
@@ -57,19 +57,19 @@ public final class SnapshotPublisher<Object: AnyObject & Sendable>: Sendable {
                         : readersOdd.load(ordering: .sequentiallyConsistent)
     }
 
-    private func enter(_ parity: UInt) {
+    @inlinable func enter(_ parity: UInt) {
         if parity & 1 == 0 { readersEven.wrappingAdd(1, ordering: .sequentiallyConsistent) }
         else { readersOdd.wrappingAdd(1, ordering: .sequentiallyConsistent) }
     }
 
-    private func leave(_ parity: UInt) {
+    @inlinable func leave(_ parity: UInt) {
         if parity & 1 == 0 { readersEven.wrappingSubtract(1, ordering: .sequentiallyConsistent) }
         else { readersOdd.wrappingSubtract(1, ordering: .sequentiallyConsistent) }
     }
 
     /// Calls `body` with the current object (nil when none is published). The
     /// object is valid only inside `body`; do not keep it.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func withCurrent<Result>(_ body: (Object?) -> Result) -> Result {
         var seen = epoch.load(ordering: .sequentiallyConsistent)
         while true {
