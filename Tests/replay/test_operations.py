@@ -377,3 +377,59 @@ def test_multithreaded_kea_serves_while_the_store_is_rewritten(family, hook, sui
     assert len(seen) >= 2, f"only {seen} served while the store changed"
     assert kea.alive()
     assert "LWM2M_CALLOUT_FAILED" not in kea.log()
+
+
+def test_insecure_store_at_start_is_refused_then_picked_up_when_fixed(hook, suite, kea_factory, tmp_path):
+    """A store others can write is refused at load() like any broken store: Kea
+    starts, serves no LwM2M options and says why; the chmod is picked up."""
+    store = suite.write_store(tmp_path / "store")
+    os.chmod(store, 0o664)
+    net, kea = kea_factory(4, suite.body(4, hook, store))
+    kea.wait_log(r"LWM2M_WATCHING")
+    refused = [line for line in kea.log().splitlines() if "LWM2M_STORE_LOAD_FAILED" in line]
+    assert len(refused) == 1 and "is writable by its group (mode 0664)" in refused[0], refused
+    assert served(net, 4) == (None, None)
+    os.chmod(store, 0o644)
+    wait_served(net, kea, 4, URIS["A"])
+
+
+def _certificate(path: Path, days_before: int, days_after: int, name: str) -> bytes:
+    """A self-signed EC certificate valid from now-days_before to now+days_after (PEM at path); its DER."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.utcnow()
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=days_before))
+            .not_valid_after(now + datetime.timedelta(days=days_after))
+            .sign(key, hashes.SHA256()))
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def test_expired_certificate_is_served_and_logged(hook, suite, kea_factory, tmp_path):
+    folder = tmp_path / "store"
+    (folder / "certs").mkdir(parents=True)
+    expired = _certificate(folder / "certs" / "expired.pem", 400, -1, "expired.example")
+    soon = _certificate(folder / "certs" / "soon.pem", 10, 10, "soon.example")
+    store = folder / "store.json"
+    store.write_text(json.dumps({"entries": [
+        {"subnet": lab.SUBNETS[4]["A"][0], "bootstrap-uri": URIS["A"], "server-certificate": "certs/expired.pem"},
+        {"subnet-id": lab.SUBNETS[4]["B"][1], "bootstrap-uri": URIS["B"], "server-certificate": "certs/soon.pem"}]}))
+    net, kea = kea_factory(4, suite.body(4, hook, store))
+    line = kea.wait_log(r".*LWM2M_CERTIFICATE_EXPIRED .*").group(0)
+    assert " ERROR " in line and "expired.example" in line and "still served" in line, line
+    line = kea.wait_log(r".*LWM2M_CERTIFICATE_EXPIRES_SOON .*").group(0)
+    assert " WARN " in line and "soon.example" in line and ", in 9 days" in line, line
+    assert served(net, 4) == (URIS["A"].encode(), b"\x04" + expired)
+    status = kea.command("lwm2m-status")["arguments"]
+    assert {c["subject"]: c["expired"] for c in status["certificates"]} == {"CN=expired.example": True,
+                                                                            "CN=soon.example": False}
+    mark = len(kea.log())
+    assert kea.command("lwm2m-reload")["result"] == 0              # logged again at every reload
+    assert "LWM2M_CERTIFICATE_EXPIRED" in kea.log()[mark:]
