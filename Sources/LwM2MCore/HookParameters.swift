@@ -10,6 +10,9 @@ public struct HookParameters: Sendable, Equatable {
     /// DHCPv4 only: the largest reply, in octets including IP and UDP headers,
     /// for a client that sent no option 57 (`default-max-message-size`).
     public var defaultMaxMessageSize: Int
+    /// Seconds between two checks of the store and certificate files for
+    /// changes (`watch-interval`); 0 turns hot reload off.
+    public var watchInterval: Int = 1
 
     /// Default codes. DHCPv4 takes them from the site-specific range 224–254
     /// (RFC 3942); DHCPv6 has no private range, so two codes IANA has not
@@ -22,13 +25,17 @@ public struct HookParameters: Sendable, Equatable {
     /// 1500-byte Ethernet frame carries.
     public static let maxMessageSizeRange = 576...1500
 
+    /// `watch-interval` in seconds: 0 (off) to one hour.
+    public static let watchIntervalRange = 0...3600
+
     /// The parameter names, as an operator writes them.
     public enum Key {
         public static let storeFile = "store-file"
         public static let bootstrapURICode = "bootstrap-uri-code"
         public static let serverCertificateCode = "server-certificate-code"
         public static let defaultMaxMessageSize = "default-max-message-size"
-        static let all = [storeFile, bootstrapURICode, serverCertificateCode, defaultMaxMessageSize]
+        public static let watchInterval = "watch-interval"
+        static let all = [storeFile, bootstrapURICode, serverCertificateCode, defaultMaxMessageSize, watchInterval]
     }
 
     /// Validates the parameters Kea passed to `load()`.
@@ -85,8 +92,17 @@ public struct HookParameters: Sendable, Equatable {
             }
             maxMessageSize = Int(clamping: size)
         }
+        var watchInterval = 1
+        if let value = map[Key.watchInterval] {
+            guard case .integer(let seconds) = value, watchIntervalRange.contains(Int(clamping: seconds)) else {
+                throw ParameterError(parameter: Key.watchInterval,
+                                     reason: "must be an integer number of seconds from \(watchIntervalRange.lowerBound) (no hot reload) to \(watchIntervalRange.upperBound)")
+            }
+            watchInterval = Int(clamping: seconds)
+        }
         return HookParameters(storeFile: storeFile, bootstrapURICode: uriCode,
-                              serverCertificateCode: certificateCode, defaultMaxMessageSize: maxMessageSize)
+                              serverCertificateCode: certificateCode, defaultMaxMessageSize: maxMessageSize,
+                              watchInterval: watchInterval)
     }
 
     private static func code(_ key: String, in map: [String: JSONValue], default defaultCode: UInt16,
