@@ -75,6 +75,16 @@ let package = Package(
             cxxSettings: keaCxxFlags + [.headerSearchPath("kea-compat")],
             linkerSettings: keaLibraries
         ),
+        // Benchmarks (issue 6; `make bench`). Not part of the hook product.
+        .executableTarget(
+            name: "lwm2m-bench",
+            dependencies: ["LwM2MCore", "BenchMallocCounter"],
+            path: "Benchmarks/lwm2m-bench"
+        ),
+        .target(
+            name: "BenchMallocCounter",
+            path: "Benchmarks/BenchMallocCounter"
+        ),
         .testTarget(
             name: "LwM2MCoreTests",
             dependencies: [
