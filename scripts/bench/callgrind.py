@@ -94,22 +94,29 @@ def measure(net, family: int, mode: str, exchanges: int, work: Path, der: bytes)
     per_reply = (totals[exchanges] - totals[0]) / exchanges
     print(f"v{family} mode {mode}: {per_reply:,.0f} instructions per reply", flush=True)
     return {"family": family, "mode": mode, "exchanges": exchanges, "total_0": totals[0],
-            "total_n": totals[exchanges], "per_reply": per_reply, "profile": str(outs[exchanges])}
+            "total_n": totals[exchanges], "per_reply": per_reply, "profile": str(outs[exchanges]),
+            "profile_0": str(outs[0])}
 
 
-# Functions of the packet path worth showing, by family.
-HOOK_PATTERNS = [r"libdhcp_lwm2m", r"WireOption", r"StatsMgr::", r"lwm2m_",
-                 r"LibDHCP::(pack|split|fuse)Options", r"LibDHCP::splitOptions4", r"Pkt4::pack\(",
-                 r"Pkt6::pack\(", r"Pkt6::packUDP", r"Option::pack\(", r"Option::packOptions",
-                 r"OptionCustom::pack", r"OptionString::pack", r"appendRequestedOptions",
-                 r"CfgOption::get", r"OptionContainer", r"callCallouts"]
+# Functions of the packet path worth showing.
+PATH_PATTERNS = [r"libdhcp_lwm2m", r"WireOption", r"StatsMgr::", r"lwm2m_",
+                 r"LibDHCP::(pack|split|fuse)Options", r"Pkt4::pack\(", r"Pkt6::pack\(",
+                 r"Pkt6::packUDP", r"Option::pack\(", r"Option::packOptions", r"OptionCustom::pack",
+                 r"OptionString::pack", r"appendRequestedOptions", r"CfgOption::get",
+                 r"callCallouts", r"Dhcpv[46]Srv::processPacket\(", r"Dhcpv[46]Srv::process(Discover|Solicit)",
+                 r"Dhcpv[46]Srv::processPacketAndSendResponse\(", r"IfaceMgr::send"]
 
 
 def breakdown(result: dict) -> list:
-    rows = cgsummary.functions(Path(result["profile"]))
-    picked = cgsummary.pick(rows, HOOK_PATTERNS, 45)
+    """Per-reply inclusive cost of the packet path's functions: the N-exchange
+    run minus the 0-exchange run, divided by N (startup costs cancel)."""
     n = result["exchanges"]
-    return [(ir / n, name, obj) for ir, name, obj in picked]
+    base = {(name, obj): ir for ir, name, obj in cgsummary.functions(Path(result["profile_0"]), readable=False)}
+    rows = [(ir - base.get((name, obj), 0), name, obj)
+            for ir, name, obj in cgsummary.functions(Path(result["profile"]), readable=False)]
+    rows = cgsummary.readable_names(sorted((r for r in rows if r[0] > 0), reverse=True))
+    picked = cgsummary.pick(rows, PATH_PATTERNS, 45)
+    return [(round(ir / n), name, obj) for ir, name, obj in picked]
 
 
 def main() -> None:
@@ -127,7 +134,7 @@ def main() -> None:
                     bl.check_mode(net, family, mode, der)
                 results.append(measure(net, family, mode, exchanges, work, der))
             by_mode = {r["mode"]: r for r in results if r["family"] == family}
-            breakdowns[str(family)] = {m: breakdown(by_mode[m]) for m in ("b", "c")}
+            breakdowns[str(family)] = {m: breakdown(by_mode[m]) for m in bl.MODES}
     summary = {}
     for family in families:
         by_mode = {r["mode"]: r["per_reply"] for r in results if r["family"] == family}

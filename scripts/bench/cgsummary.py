@@ -35,15 +35,17 @@ def demangle(lines: list[str]) -> list[str]:
     return lines
 
 
-def functions(outfile: Path, inclusive: bool = True) -> list[tuple[int, str, str]]:
+def functions(outfile: Path, inclusive: bool = True, readable: bool = True) -> list[tuple[int, str, str]]:
     """(Ir, function, object file) for every function, most expensive first.
 
-    Recursive cycles (callgrind's 'name'2 entries) are left out.
+    Recursive cycles (callgrind's 'name'2 entries) are left out. With
+    `readable`, names are demangled (Swift, C++); distinct functions may then
+    share a name, so compare runs on raw names (`readable=False`).
     """
     res = subprocess.run(["callgrind_annotate", f"--inclusive={'yes' if inclusive else 'no'}",
                           "--threshold=100", str(outfile)], capture_output=True, text=True, check=True)
     rows = []
-    for line in demangle(res.stdout.splitlines()):
+    for line in res.stdout.splitlines():
         m = _ROW.match(line)
         if not m or "PROGRAM TOTALS" in line:
             continue
@@ -55,7 +57,14 @@ def functions(outfile: Path, inclusive: bool = True) -> list[tuple[int, str, str
         if re.search(r"'\d+$", name):
             continue
         rows.append((int(m.group(1).replace(",", "")), name, Path(m.group(3) or "?").name))
-    return rows
+    return readable_names(rows) if readable else rows
+
+
+def readable_names(rows: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+    names = demangle([name for _, name, _ in rows])
+    if len(names) != len(rows):
+        return rows
+    return [(ir, name, obj) for (ir, _, obj), name in zip(rows, names)]
 
 
 def pick(rows, patterns: list[str], limit: int = 40) -> list[tuple[int, str, str]]:
