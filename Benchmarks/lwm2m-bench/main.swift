@@ -131,7 +131,7 @@ func exchange(_ options: Options) throws {
         loop(iterations)
         nanoseconds.append(Double(nowNanoseconds() - start) / Double(iterations))
     }
-    let allocationRounds = 100_000
+    let allocationRounds = max(1, min(100_000, iterations))
     let counted = countingAllocations { loop(allocationRounds) }
 
     var line = JSONLine()

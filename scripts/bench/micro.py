@@ -13,7 +13,8 @@
 Environment: BENCH_WORK (work dir), BENCH_MICRO_RUNS (7), BENCH_MICRO_ITERATIONS
 (2,000,000), BENCH_MICRO_SIZES ("1,10000,100000"), BENCH_LOAD_SIZES
 ("10000,100000"), BENCH_LOAD_RUNS (5), BENCH_PROFILE (1: run callgrind),
-BENCH_PROFILE_LOAD_ENTRIES (10000), LWM2M_BENCH (the lwm2m-bench binary).
+BENCH_PROFILE_LOAD_ENTRIES (10000), BENCH_PROFILE_EXCHANGES (200000),
+BENCH_PROFILE_EXCHANGE_ENTRIES (10000), LWM2M_BENCH (the lwm2m-bench binary).
 """
 
 from __future__ import annotations
@@ -103,12 +104,18 @@ def main() -> None:
                                       "functions": cgsummary.pick(rows, LOAD_PATTERNS, 30)}
         # Exchanges at 10,000 entries (instruction counts do not depend on the size); the store load is in
         # the profile too, so report the exchange loop's inclusive cost.
-        count = 200_000
-        out = profile(work, "exchange-10000", ["exchange", "--family", "4", "--entries", "10000",
-                                                "--work", str(work), "--runs", "1",
-                                                "--iterations", str(count)])
+        count = bl.env_int("BENCH_PROFILE_EXCHANGES", 200_000)
+        entries = bl.env_int("BENCH_PROFILE_EXCHANGE_ENTRIES", 10_000)
+        out = profile(work, f"exchange-{entries}", ["exchange", "--family", "4", "--entries", str(entries),
+                                                    "--work", str(work), "--runs", "1",
+                                                    "--iterations", str(count)])
         rows = cgsummary.functions(out)
-        result["profiles"]["exchange"] = {"entries": 10000, "exchanges": 65536 + 2 * count + 100_000, "functions": cgsummary.pick(rows, EXCHANGE_PATTERNS, 20)}
+        slots = 1
+        while slots < min(entries, 65_536):
+            slots <<= 1
+        # check pass + warm-up + one timed run + the allocation-counting run
+        exchanges = slots + min(count, 200_000) + count + max(1, min(100_000, count))
+        result["profiles"]["exchange"] = {"entries": entries, "exchanges": exchanges, "functions": cgsummary.pick(rows, EXCHANGE_PATTERNS, 20)}
         print(f"profiles in {work / 'profile'}")
     path = bl.save_result("micro", result)
     print(f"results: {path}")
