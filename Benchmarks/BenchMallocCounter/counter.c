@@ -3,6 +3,7 @@
 #include "bench_malloc_counter.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
@@ -67,3 +68,7 @@ void free(void *pointer) {
     }
     __libc_free(pointer);
 }
+
+void bench_malloc_trim(void) { malloc_trim(0); }
+
+uint64_t bench_heap_in_use(void) { return (uint64_t)mallinfo2().uordblks; }

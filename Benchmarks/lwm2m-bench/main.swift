@@ -157,12 +157,17 @@ func load(_ options: Options) throws {
 
     // The first load, in a fresh process: what it leaves resident.
     let before = memoryKiB()
+    let heapBefore = bench_heap_in_use()
     let start = nowNanoseconds()
     let store = try CoreAPI.loadStore(path)
     let loaded = nowNanoseconds()
     let snapshot = CoreAPI.snapshot(store, parameters, family)
     let encoded = nowNanoseconds()
     let after = memoryKiB()
+    let heapAfter = bench_heap_in_use()
+    // What is live, without the heap glibc keeps from the load's temporaries.
+    bench_malloc_trim()
+    let trimmed = memoryKiB()
     guard CoreAPI.entryCount(snapshot) == layout.count else {
         throw BenchError("snapshot has \(CoreAPI.entryCount(snapshot)) entries, want \(layout.count)")
     }
@@ -207,6 +212,8 @@ func load(_ options: Options) throws {
     line.add("rss_after_kib", after.rss)
     line.add("rss_delta_kib", after.rss - before.rss)
     line.add("hwm_delta_kib", after.hwm - before.rss)
+    line.add("rss_delta_after_trim_kib", trimmed.rss - before.rss)
+    line.add("heap_in_use_delta_kib", Int(heapAfter / 1024) - Int(heapBefore / 1024))
     line.add("allocations_per_load", allocations)
     line.add("allocations_per_entry", Double(allocations) / Double(max(1, layout.count)))
     print(line.text)

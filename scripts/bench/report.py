@@ -73,13 +73,16 @@ def micro(r: dict) -> list[str]:
                    f"{row['allocations_per_exchange']:g} | {row['bytes_per_exchange']:.0f} |")
     out += ["", "Store load (each size in a fresh process; parse = `Store.load` (read, JSON, validation, "
             "certificates), encode = `Snapshot` init; resident = VmRSS growth with store and snapshot alive; "
-            "peak = VmHWM growth):", "",
-            "| entries | certificates | parse ms | encode ms | total ms (median) | first load ms | resident MiB | peak MiB | allocations per entry |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "peak = VmHWM growth; after trim = resident growth after malloc_trim(0), i.e. without the heap glibc keeps "
+            "from the load's temporaries; live heap = bytes malloc reports in use, store and snapshot together):", "",
+            "| entries | certificates | parse ms | encode ms | total ms (median) | first load ms | resident MiB | after trim MiB | live heap MiB | peak MiB | allocations per entry |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in r["load"]:
         out.append(f"| {row['entries']:,} | {row['certificates']} | {row['parse_ms_median']:.1f} | "
                    f"{row['encode_ms_median']:.1f} | {row['total_ms_median']:.1f} | {row['first_load_ms']:.1f} | "
-                   f"{row['rss_delta_kib'] / 1024:.1f} | {row['hwm_delta_kib'] / 1024:.1f} | "
+                   f"{row['rss_delta_kib'] / 1024:.1f} | {row.get('rss_delta_after_trim_kib', 0) / 1024:.1f} | "
+                   f"{row.get('heap_in_use_delta_kib', 0) / 1024:.1f} | "
+                   f"{row['hwm_delta_kib'] / 1024:.1f} | "
                    f"{row['allocations_per_entry']:.1f} |")
     prof = r.get("profiles", {})
     if "load" in prof:
@@ -146,12 +149,13 @@ def reload(r: dict) -> list[str]:
     out = [f"### 4. Changing URIs under load (`make bench-reload`, {r['date']})", "",
            f"Command: `{r['command']}`; {r['entries']:,} subnets, perfdhcp DORA at {r['rate']}/s "
            f"for {r['seconds']:g} s.", "",
-           "| run | exchanges/s | DISCOVER sent / answered | REQUEST sent / answered | drops | avg ms | max ms | changes | serves last URI |",
-           "|---|---:|---|---|---:|---:|---:|---:|---|"]
+           "| run | exchanges/s | DISCOVER sent / answered | REQUEST sent / answered | drops | avg ms | max ms | changes | s per change (median) | serves last URI |",
+           "|---|---:|---|---|---:|---:|---:|---:|---:|---|"]
     for row in r["runs"]:
         out.append(f"| {row['run']} | {row['rate']:.1f} | {row['discover_sent']:.0f} / {row['offer_received']:.0f} | "
                    f"{row['request_sent']:.0f} / {row['ack_received']:.0f} | {row['drops']:.0f} | {fmt(row['avg_ms'], 3)} | "
-                   f"{fmt(row['max_ms'], 1)} | {row['changes']} | {'yes' if row['serves_last_generation'] else 'no'} |")
+                   f"{fmt(row['max_ms'], 1)} | {row['changes']} | {fmt(row['change_seconds_median'], 2)} | "
+                   f"{'yes' if row['serves_last_generation'] else 'no'} |")
     return out
 
 

@@ -25,6 +25,12 @@ uint64_t bench_malloc_count(void);
 /** free calls of a non-NULL pointer counted so far. */
 uint64_t bench_free_count(void);
 
+/** Bytes of heap in use (glibc mallinfo2().uordblks, main arena). */
+uint64_t bench_heap_in_use(void);
+
+/** Returns free heap memory to the kernel (glibc malloc_trim(0)). */
+void bench_malloc_trim(void);
+
 #ifdef __cplusplus
 }
 #endif
