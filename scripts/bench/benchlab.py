@@ -205,8 +205,11 @@ def run_perfdhcp(net, family: int, **kwargs) -> dict:
 # --------------------------------------------------------------------------
 
 def save_result(part: str, data: dict) -> Path:
+    settings = " ".join(f"{k}={v}" for k, v in sorted(os.environ.items())
+                        if k.startswith("BENCH_") and k not in ("BENCH_WORK", "BENCH_DOC"))
+    command = " ".join(["python3", f"scripts/bench/{Path(sys.argv[0]).name}"] + sys.argv[1:])
     data = dict(data, part=part, date=time.strftime("%Y-%m-%d %H:%M:%S %z"),
-                command=" ".join([Path(sys.argv[0]).name] + sys.argv[1:]))
+                command=f"{settings} {command}".strip())
     path = work_dir() / "results" / f"{part}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2))

@@ -95,8 +95,9 @@ def micro(r: dict) -> list[str]:
             out.append(f"| {ir:,} | {100 * ir / p['total']:.1f} | `{name[:110]}` |")
     if "exchange" in prof:
         p = prof["exchange"]
-        out += ["", f"Instructions per exchange (callgrind, {p['entries']:,} entries, "
-                f"{p['exchanges']:,} exchanges; inclusive, per exchange):", "",
+        total = f", {p['total'] / p['exchanges']:,.0f} in all" if "total" in p else ""
+        out += ["", f"Instructions per exchange (callgrind collecting only inside the timed loop, "
+                f"{p['entries']:,} entries, {p['exchanges']:,} exchanges{total}; inclusive, per exchange):", "",
                 "| instructions | function |", "|---:|---|"]
         for ir, name, _ in p["functions"]:
             per = ir / p["exchanges"]
