@@ -118,13 +118,18 @@ def callgrind(r: dict) -> list[str]:
         out.append(f"| v{fam} | {s['a']:,.0f} | {s['b']:,.0f} | {s['c']:,.0f} | {s['c_minus_a']:,.0f} | "
                    f"{s['b_minus_a']:,.0f} | {s['c_over_b']:.3f} | {verdict(s['c_over_b'] <= 0.95)} |")
     for fam, modes in sorted(r["breakdown"].items()):
-        for mode in ("c", "b"):
-            rows = modes.get(mode, [])
+        tables = [("c", "the hook's own functions (callouts, shim, Swift core, WireOption)",
+                   lambda o: "lwm2m" in o, 30),
+                  ("c", "Kea's packing, RFC 3396 splitting, sending, statistics", lambda o: "lwm2m" not in o, 15),
+                  ("b", "Kea's packing, RFC 3396 splitting, sending, statistics", lambda o: "lwm2m" not in o, 15),
+                  ("a", "Kea's packing, RFC 3396 splitting, sending, statistics", lambda o: "lwm2m" not in o, 10)]
+        for mode, what, keep, limit in tables:
+            rows = [row for row in modes.get(mode, []) if keep(row[2])][:limit]
             if not rows:
                 continue
-            out += ["", f"v{fam} mode {mode} ({bl.MODE_NAMES[mode]}): packet-path functions, inclusive "
-                    "instructions per reply (N run − 0 run):", "", "| per reply | function | object |", "|---:|---|---|"]
-            for ir, name, obj in rows[:25]:
+            out += ["", f"v{fam} mode {mode} ({bl.MODE_NAMES[mode]}), {what}: inclusive instructions per reply "
+                    "(N run − 0 run, per function):", "", "| per reply | function | object |", "|---:|---|---|"]
+            for ir, name, obj in rows:
                 out.append(f"| {ir:,.0f} | `{name[:100]}` | {obj} |")
     return out
 
