@@ -197,6 +197,15 @@ func load(_ options: Options) throws {
         }
     }
 
+    // The same file read by JSONDecoder into concrete types: the floor for a
+    // store parser that keeps JSONDecoder but does not probe types.
+    var typed: [Double] = []
+    for _ in 0..<max(1, runs) {
+        let result = try typedDecode(path)
+        guard result.entries == layout.count else { throw BenchError("typed decode read \(result.entries) entries") }
+        typed.append(result.milliseconds)
+    }
+
     var line = JSONLine()
     line.add("kind", "load")
     line.add("family", Int(family.rawValue))
@@ -208,6 +217,7 @@ func load(_ options: Options) throws {
     line.add("encode_ms_median", median(encode))
     line.add("total_ms_median", median(total))
     line.add("total_ms_runs", total)
+    line.add("typed_decode_ms_median", median(typed))
     line.add("rss_before_kib", before.rss)
     line.add("rss_after_kib", after.rss)
     line.add("rss_delta_kib", after.rss - before.rss)

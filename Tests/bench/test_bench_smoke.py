@@ -56,6 +56,7 @@ def test_micro(work):
     (load,) = r["load"]
     assert load["entries"] == 1000 and load["total_ms_median"] > 0
     assert load["rss_delta_kib"] > 0 and load["allocations_per_entry"] > 0
+    assert load["typed_decode_ms_median"] > 0
     names = " ".join(f[1] for f in r["profiles"]["load"]["functions"])
     assert "Store.load" in names and "Snapshot.init" in names
     names = " ".join(f[1] for f in r["profiles"]["exchange"]["functions"])

@@ -74,12 +74,15 @@ def micro(r: dict) -> list[str]:
     out += ["", "Store load (each size in a fresh process; parse = `Store.load` (read, JSON, validation, "
             "certificates), encode = `Snapshot` init; resident = VmRSS growth with store and snapshot alive; "
             "peak = VmHWM growth; after trim = resident growth after malloc_trim(0), i.e. without the heap glibc keeps "
-            "from the load's temporaries; live heap = bytes malloc reports in use, store and snapshot together):", "",
-            "| entries | certificates | parse ms | encode ms | total ms (median) | first load ms | resident MiB | after trim MiB | live heap MiB | peak MiB | allocations per entry |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "from the load's temporaries; live heap = bytes malloc reports in use, store and snapshot together; "
+            "typed decode = an experiment, not the core: JSONDecoder reading the same file into concrete "
+            "`Decodable` structs, no validation):", "",
+            "| entries | certificates | parse ms | encode ms | total ms (median) | first load ms | typed decode ms | resident MiB | after trim MiB | live heap MiB | peak MiB | allocations per entry |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in r["load"]:
         out.append(f"| {row['entries']:,} | {row['certificates']} | {row['parse_ms_median']:.1f} | "
                    f"{row['encode_ms_median']:.1f} | {row['total_ms_median']:.1f} | {row['first_load_ms']:.1f} | "
+                   f"{fmt(row.get('typed_decode_ms_median'), 1)} | "
                    f"{row['rss_delta_kib'] / 1024:.1f} | {row.get('rss_delta_after_trim_kib', 0) / 1024:.1f} | "
                    f"{row.get('heap_in_use_delta_kib', 0) / 1024:.1f} | "
                    f"{row['hwm_delta_kib'] / 1024:.1f} | "
