@@ -7,6 +7,7 @@ BUILD_DIR  := .build/release
 HOOK       := $(BUILD_DIR)/libdhcp_lwm2m.so
 
 .PHONY: all deps build demo test unit-test replay-test clean
+.PHONY: bench bench-build bench-micro bench-callgrind bench-macro bench-reload bench-report bench-test
 
 all: build
 
@@ -24,7 +25,7 @@ demo: build
 	$(PYTHON) scripts/demo.py --hook $(HOOK)
 
 ## Everything: unit tests of the core, then real Kea and real packets.
-test: unit-test replay-test
+test: unit-test replay-test bench-test
 
 unit-test: deps
 	$(SWIFT) test
@@ -84,3 +85,46 @@ cli-test: stage
 	KEA_LWM2M_HOOK=$(abspath $(HOOK)) KEA_LWM2M_CLI=$(abspath $(CLI)) $(PYTHON) -m pytest Tests/cli -v
 
 test: cli-test
+
+## Benchmarks of issue 6 (docs/performance.md). Generated stores, profiles and
+## results go to $(BENCH_WORK), never into the repository. Run lengths: see
+## the BENCH_* variables at the top of each scripts/bench/*.py.
+BENCH_WORK ?= /tmp/lwm2m-bench
+BENCH_BIN  := $(BUILD_DIR)/lwm2m-bench
+BENCH_ENV  := BENCH_WORK=$(BENCH_WORK) KEA_LWM2M_HOOK=$(abspath $(HOOK)) LWM2M_BENCH=$(abspath $(BENCH_BIN))
+
+bench: bench-micro bench-callgrind bench-macro bench-reload
+
+bench-build: build
+	$(SWIFT) build -c release --product lwm2m-bench
+
+bench-micro: bench-build
+	$(BENCH_ENV) $(PYTHON) scripts/bench/micro.py
+	$(BENCH_ENV) $(PYTHON) scripts/bench/report.py
+
+bench-callgrind: bench-build
+	$(BENCH_ENV) $(PYTHON) scripts/bench/callgrind.py
+	$(BENCH_ENV) $(PYTHON) scripts/bench/report.py
+
+bench-macro: bench-build
+	$(BENCH_ENV) $(PYTHON) scripts/bench/macro.py
+	$(BENCH_ENV) $(PYTHON) scripts/bench/report.py
+
+bench-reload: bench-build
+	$(BENCH_ENV) $(PYTHON) scripts/bench/reload.py
+	$(BENCH_ENV) $(PYTHON) scripts/bench/report.py
+
+bench-report:
+	$(BENCH_ENV) $(PYTHON) scripts/bench/report.py
+
+## Every bench script in a tiny configuration: the harness must not rot.
+bench-test: bench-build
+	$(BENCH_ENV) $(PYTHON) -m pytest Tests/bench -v
+
+# --- Documentation: every command and JSON snippet is exercised ------------
+.PHONY: docs-test
+
+docs-test: build cli
+	KEA_LWM2M_HOOK=$(abspath $(HOOK)) KEA_LWM2M_CLI=$(abspath $(CLI)) $(PYTHON) -m pytest Tests/docs -v
+
+test: docs-test

@@ -94,6 +94,16 @@ let package = Package(
                 .linkedLibrary("_FoundationCShims"),
             ]
         ),
+        // Benchmarks (issue 6; `make bench`). Not part of the hook product.
+        .executableTarget(
+            name: "lwm2m-bench",
+            dependencies: ["LwM2MCore", "BenchMallocCounter"],
+            path: "Benchmarks/lwm2m-bench"
+        ),
+        .target(
+            name: "BenchMallocCounter",
+            path: "Benchmarks/BenchMallocCounter"
+        ),
         .testTarget(
             name: "LwM2MCoreTests",
             dependencies: [

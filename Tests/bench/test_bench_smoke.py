@@ -1,0 +1,120 @@
+"""Smoke tests of the benchmark harness (scripts/bench): every part runs in a
+tiny configuration and produces sane numbers. Timing targets are not checked
+here (docs/performance.md reports them); what is checked is that each part
+measures what it claims: replies received, every mode measured, profiles
+that name the hook's functions, a report with every section.
+
+Needs root (network namespaces), Kea, perfdhcp, valgrind, the hook
+($KEA_LWM2M_HOOK) and lwm2m-bench ($LWM2M_BENCH); `make bench-test` sets both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPTS = REPO / "scripts" / "bench"
+BENCH = Path(os.environ.get("LWM2M_BENCH", REPO / ".build" / "release" / "lwm2m-bench"))
+HOOK = Path(os.environ.get("KEA_LWM2M_HOOK", REPO / ".build" / "release" / "libdhcp_lwm2m.so"))
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: creates network namespaces")
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory) -> Path:
+    for path, what in ((BENCH, "lwm2m-bench"), (HOOK, "the hook")):
+        if not path.is_file():
+            pytest.fail(f"{what} not built: {path} (make bench-build)")
+    return tmp_path_factory.mktemp("bench")
+
+
+def run(script: str, work: Path, **env: str) -> dict:
+    full = dict(os.environ, BENCH_WORK=str(work), LWM2M_BENCH=str(BENCH), KEA_LWM2M_HOOK=str(HOOK), **env)
+    res = subprocess.run([sys.executable, str(SCRIPTS / script)], env=full, capture_output=True,
+                         text=True, timeout=900)
+    assert res.returncode == 0, f"{script} failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
+    part = script.removesuffix(".py")
+    return json.loads((work / "results" / f"{part}.json").read_text())
+
+
+def test_micro(work):
+    r = run("micro.py", work, BENCH_MICRO_SIZES="1,1000", BENCH_LOAD_SIZES="1000", BENCH_MICRO_RUNS="2",
+            BENCH_MICRO_ITERATIONS="20000", BENCH_LOAD_RUNS="1", BENCH_PROFILE_LOAD_ENTRIES="100",
+            BENCH_PROFILE_EXCHANGES="2000", BENCH_PROFILE_EXCHANGE_ENTRIES="100")
+    assert r["selftest"]["allocations_for_100_arrays"] >= 100
+    assert {(e["family"], e["entries"]) for e in r["exchange"]} == {(4, 1), (4, 1000), (6, 1), (6, 1000)}
+    for e in r["exchange"]:
+        assert 0 < e["ns_per_exchange_median"] < 1e6
+        assert e["allocations_per_exchange"] >= 0
+        assert e["bytes_per_exchange"] > 600     # URI + a certificate of ~700 octets
+    (load,) = r["load"]
+    assert load["entries"] == 1000 and load["total_ms_median"] > 0
+    assert load["rss_delta_kib"] > 0 and load["allocations_per_entry"] > 0
+    assert load["typed_decode_ms_median"] > 0
+    names = " ".join(f[1] for f in r["profiles"]["load"]["functions"])
+    assert "Store.load" in names and "Snapshot.init" in names
+    names = " ".join(f[1] for f in r["profiles"]["exchange"]["functions"])
+    assert "Snapshot.answer" in names
+
+
+def test_callgrind(work):
+    r = run("callgrind.py", work, BENCH_CG_EXCHANGES="4")
+    for family in ("4", "6"):
+        s = r["summary"][family]
+        for mode in ("a", "b", "c"):
+            assert s[mode] > 1000, f"v{family} mode {mode}: {s[mode]} instructions per reply"
+        assert s["c_over_b"] > 0
+        hook_rows = [row for row in r["breakdown"][family]["c"] if "libdhcp_lwm2m" in row[2]]
+        callout = "pkt4_send" if family == "4" else "pkt6_send"
+        assert any(row[1] == callout for row in hook_rows), hook_rows[:10]
+
+
+def test_macro(work):
+    r = run("macro.py", work, BENCH_MACRO_ROUNDS="1", BENCH_MACRO_SECONDS="1", BENCH_MACRO_RATE="50",
+            BENCH_MACRO_PACED_SECONDS="1", BENCH_MACRO_THREADS="0,2")
+    assert len(r["summary"]) == 4
+    for cell in r["summary"]:
+        for mode in ("a", "b", "c"):
+            assert cell[mode]["rate"] > 0, cell
+        assert cell["c_over_b"] > 0
+    for row in r["runs"]:
+        assert row["flood"]["first"]["received"] > 0
+        assert row["paced"]["first"]["received"] > 0
+
+
+def test_reload(work):
+    r = run("reload.py", work, BENCH_RELOAD_ENTRIES="100", BENCH_RELOAD_SECONDS="3", BENCH_RELOAD_RATE="50")
+    runs = {row["run"]: row for row in r["runs"]}
+    assert set(runs) == {"hook", "hook+rewrite", "native", "native+reload"}
+    for row in runs.values():
+        assert row["offer_received"] > 0 and row["ack_received"] > 0, row
+    assert runs["hook+rewrite"]["changes"] >= 1
+    assert runs["native+reload"]["changes"] >= 1
+    # config-reload applies the new URIs: the check that the harness can tell.
+    assert runs["native+reload"]["serves_last_generation"]
+
+
+def test_report(work, tmp_path):
+    doc = tmp_path / "performance.md"
+    doc.write_text("# Performance\n\nhand-written text\n\n<!-- bench:results:begin -->\nold\n"
+                   "<!-- bench:results:end -->\n\nmore text\n")
+    res = subprocess.run([sys.executable, str(SCRIPTS / "report.py")], capture_output=True, text=True,
+                         env=dict(os.environ, BENCH_WORK=str(work), BENCH_DOC=str(doc)), timeout=120)
+    assert res.returncode == 0, res.stderr
+    text = doc.read_text()
+    assert "hand-written text" in text and "more text" in text and "\nold\n" not in text
+    headings = {"micro": "### 1. Micro", "callgrind": "### 2. Instructions per reply",
+                "macro": "### 3. Throughput", "reload": "### 4. Changing URIs"}
+    measured = [part for part in headings if (work / "results" / f"{part}.json").exists()]
+    assert measured, "no results: the report test runs after the others (whole file)"
+    for part, heading in headings.items():
+        if part in measured:
+            assert heading in text, f"missing {heading}"
+        else:
+            assert f"### {part}: not measured yet" in text

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Writes the measured results (BENCH_WORK/results/*.json) into
+docs/performance.md, between the `bench:results` markers; the text around
+them (analysis, recommendations) is kept as written."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlab as bl  # noqa: E402
+
+DOC = Path(os.environ.get("BENCH_DOC", bl.REPO / "docs" / "performance.md"))
+BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
+
+
+def cmd(*argv: str) -> str:
+    try:
+        res = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        return (res.stdout or res.stderr).strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        return "?"
+
+
+def machine() -> list[str]:
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = next((l.split()[1] for l in Path("/proc/meminfo").read_text().splitlines()
+                if l.startswith("MemTotal")), "0")
+    swift = os.environ.get("SWIFT", "swift")
+    return [
+        f"- Machine: {cpu}, {os.cpu_count()} CPUs, {int(mem) // 1024} MiB RAM, Linux {platform.release()}",
+        f"- Versions: kea-dhcp4 {cmd('kea-dhcp4', '-V')}, perfdhcp {cmd('perfdhcp', '-v').replace('VERSION: ', '')}, "
+        f"{cmd('valgrind', '--version')}, {cmd(swift, '--version')}",
+        f"- Code: `{cmd('git', '-C', str(bl.REPO), 'describe', '--always', '--dirty')}`"
+        f" (branch {cmd('git', '-C', str(bl.REPO), 'rev-parse', '--abbrev-ref', 'HEAD')})",
+        f"- Written: {time.strftime('%Y-%m-%d %H:%M %Z')}",
+    ]
+
+
+def fmt(value, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def micro(r: dict) -> list[str]:
+    out = [f"### 1. Micro: the Swift core (`make bench-micro`, {r['date']})", "",
+           f"Command: `{r['command']}`. Allocation counter self-test: "
+           f"{r['selftest']['allocations_for_100_arrays']} allocations seen for 100 arrays.", "",
+           "Select + encode per exchange (facts from raw packet values, lookup, copy of the option "
+           "bytes into the caller's buffer; v4 with option 57 = 1500, both options requested; "
+           "lookups spread over the whole store):", "",
+           "| family | entries | ns per exchange (median) | runs | allocations per exchange | bytes written |",
+           "|---|---:|---:|---|---:|---:|"]
+    for row in r["exchange"]:
+        runs = ", ".join(f"{v:.0f}" for v in row["ns_per_exchange_runs"])
+        out.append(f"| v{row['family']} | {row['entries']:,} | {row['ns_per_exchange_median']:.0f} | {runs} | "
+                   f"{row['allocations_per_exchange']:g} | {row['bytes_per_exchange']:.0f} |")
+    out += ["", "Store load (each size in a fresh process; parse = `Store.load` (read, JSON, validation, "
+            "certificates), encode = `Snapshot` init; resident = VmRSS growth with store and snapshot alive; "
+            "peak = VmHWM growth; after trim = resident growth after malloc_trim(0), i.e. without the heap glibc keeps "
+            "from the load's temporaries; live heap = bytes malloc reports in use, store and snapshot together; "
+            "typed decode = an experiment, not the core: JSONDecoder reading the same file into concrete "
+            "`Decodable` structs, no validation):", "",
+            "| entries | certificates | parse ms | encode ms | total ms (median) | first load ms | typed decode ms | resident MiB | after trim MiB | live heap MiB | peak MiB | allocations per entry |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in r["load"]:
+        out.append(f"| {row['entries']:,} | {row['certificates']} | {row['parse_ms_median']:.1f} | "
+                   f"{row['encode_ms_median']:.1f} | {row['total_ms_median']:.1f} | {row['first_load_ms']:.1f} | "
+                   f"{fmt(row.get('typed_decode_ms_median'), 1)} | "
+                   f"{row['rss_delta_kib'] / 1024:.1f} | {row.get('rss_delta_after_trim_kib', 0) / 1024:.1f} | "
+                   f"{row.get('heap_in_use_delta_kib', 0) / 1024:.1f} | "
+                   f"{row['hwm_delta_kib'] / 1024:.1f} | "
+                   f"{row['allocations_per_entry']:.1f} |")
+    prof = r.get("profiles", {})
+    if "load" in prof:
+        p = prof["load"]
+        out += ["", f"Where a store load's instructions go (callgrind, {p['entries']:,} entries, "
+                f"{p['total']:,} instructions in the whole process = {p['total'] / p['entries']:,.0f} per entry; "
+                "inclusive costs, functions overlap):", "",
+                "| instructions | % | function |", "|---:|---:|---|"]
+        for ir, name, _ in p["functions"]:
+            out.append(f"| {ir:,} | {100 * ir / p['total']:.1f} | `{name[:110]}` |")
+    if "exchange" in prof:
+        p = prof["exchange"]
+        total = f", {p['total'] / p['exchanges']:,.0f} in all" if "total" in p else ""
+        out += ["", f"Instructions per exchange (callgrind collecting only inside the timed loop, "
+                f"{p['entries']:,} entries, {p['exchanges']:,} exchanges{total}; inclusive, per exchange):", "",
+                "| instructions | function |", "|---:|---|"]
+        for ir, name, _ in p["functions"]:
+            per = ir / p["exchanges"]
+            if per >= 1:
+                out.append(f"| {per:,.0f} | `{name[:110]}` |")
+    return out
+
+
+def callgrind(r: dict) -> list[str]:
+    out = [f"### 2. Instructions per reply: Kea under callgrind (`make bench-callgrind`, {r['date']})", "",
+           f"Command: `{r['command']}`; {r['exchanges']} relayed exchanges per run "
+           "(v4 DISCOVER/OFFER, PRL with 224/225, option 57 = 1500, certificate option of 697 octets = "
+           "3 RFC 3396 parts; v6 SOLICIT/ADVERTISE with ORO 200/201); per reply = "
+           "(total with N − total with 0) / N.", "",
+           "| family | a: plain | b: option-data | c: hook | c − a | b − a | c / b | target c/b ≤ 0.95 |",
+           "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for fam, s in sorted(r["summary"].items()):
+        out.append(f"| v{fam} | {s['a']:,.0f} | {s['b']:,.0f} | {s['c']:,.0f} | {s['c_minus_a']:,.0f} | "
+                   f"{s['b_minus_a']:,.0f} | {s['c_over_b']:.3f} | {verdict(s['c_over_b'] <= 0.95)} |")
+    for fam, modes in sorted(r["breakdown"].items()):
+        tables = [("c", "the hook's own functions (callouts, shim, Swift core, WireOption)",
+                   lambda o: "lwm2m" in o, 30),
+                  ("c", "Kea's packing, RFC 3396 splitting, sending, statistics", lambda o: "lwm2m" not in o, 15),
+                  ("b", "Kea's packing, RFC 3396 splitting, sending, statistics", lambda o: "lwm2m" not in o, 15),
+                  ("a", "Kea's packing, RFC 3396 splitting, sending, statistics", lambda o: "lwm2m" not in o, 10)]
+        for mode, what, keep, limit in tables:
+            rows = [row for row in modes.get(mode, []) if keep(row[2])][:limit]
+            if not rows:
+                continue
+            out += ["", f"v{fam} mode {mode} ({bl.MODE_NAMES[mode]}), {what}: inclusive instructions per reply "
+                    "(N run − 0 run, per function):", "", "| per reply | function | object |", "|---:|---|---|"]
+            for ir, name, obj in rows:
+                out.append(f"| {ir:,.0f} | `{name[:100]}` | {obj} |")
+    return out
+
+
+def macro(r: dict) -> list[str]:
+    out = [f"### 3. Throughput and latency: perfdhcp (`make bench-macro`, {r['date']})", "",
+           f"Command: `{r['command']}`; {r['rounds']} rounds of a b c, flood {r['seconds']:g} s "
+           f"(completed exchanges per second), paced {r['paced_rate']}/s for {r['paced_seconds']:g} s (delays); "
+           f"perfdhcp -g {r['perfdhcp_threads']}. Medians.", "",
+           "| family | Kea threads | a /s | b /s | c /s | c / b | paced avg ms a / b / c | paced max ms a / b / c | paced drops a / b / c |",
+           "|---|---|---:|---:|---:|---:|---|---|---|"]
+    for s in r["summary"]:
+        name = "DORA" if s["family"] == 4 else "SARR"
+        out.append(f"| v{s['family']} {name} | {s['threads'] or 'single'} | {fmt(s['a']['rate'])} | {fmt(s['b']['rate'])} | "
+                   f"{fmt(s['c']['rate'])} | {fmt(s['c_over_b'], 3)} | "
+                   + " / ".join(fmt(s[m]["paced_avg_ms"], 3) for m in bl.MODES) + " | "
+                   + " / ".join(fmt(s[m]["paced_max_ms"], 1) for m in bl.MODES) + " | "
+                   + " / ".join(fmt(s[m]["paced_drops"]) for m in bl.MODES) + " |")
+    return out
+
+
+def reload(r: dict) -> list[str]:
+    out = [f"### 4. Changing URIs under load (`make bench-reload`, {r['date']})", "",
+           f"Command: `{r['command']}`; {r['entries']:,} subnets, perfdhcp DORA at {r['rate']}/s "
+           f"for {r['seconds']:g} s.", "",
+           "| run | exchanges/s | DISCOVER sent / answered | REQUEST sent / answered | drops | avg ms | max ms | changes | s per change (median) | serves last URI |",
+           "|---|---:|---|---|---:|---:|---:|---:|---:|---|"]
+    for row in r["runs"]:
+        out.append(f"| {row['run']} | {row['rate']:.1f} | {row['discover_sent']:.0f} / {row['offer_received']:.0f} | "
+                   f"{row['request_sent']:.0f} / {row['ack_received']:.0f} | {row['drops']:.0f} | {fmt(row['avg_ms'], 3)} | "
+                   f"{fmt(row['max_ms'], 1)} | {row['changes']} | {fmt(row['change_seconds_median'], 2)} | "
+                   f"{'yes' if row['serves_last_generation'] else 'no'} |")
+    return out
+
+
+def main() -> None:
+    results = bl.work_dir() / "results"
+    parts = {"micro": micro, "callgrind": callgrind, "macro": macro, "reload": reload}
+    lines = [BEGIN, "", "## Measured", ""] + machine() + [""]
+    for name, render in parts.items():
+        path = results / f"{name}.json"
+        if path.exists():
+            lines += render(json.loads(path.read_text())) + [""]
+        else:
+            lines += [f"### {name}: not measured yet (`make bench-{name}`)", ""]
+    lines.append(END)
+    block = "\n".join(lines)
+    text = DOC.read_text() if DOC.exists() else f"# Performance\n\n{BEGIN}\n{END}\n"
+    if BEGIN not in text:
+        text += f"\n{BEGIN}\n{END}\n"
+    text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, text, flags=re.S)
+    DOC.write_text(text)
+    print(f"wrote {DOC}")
+
+
+if __name__ == "__main__":
+    main()
