@@ -255,3 +255,34 @@ def test_dhcpv6_default_limit_1452(hook, suite, kea_factory, tmp_path):
     sent = kea.wait_log(r"LWM2M_OPTIONS_SENT .*tid=0x570077: LwM2M options sent \((\d+) octets", after=mark)
     assert int(sent.group(1)) > len(xlarge.der), sent.group(0)
     assert "LWM2M_CERTIFICATE_TOO_BIG" not in kea.log()[mark:]
+
+
+# --------------------------------------------------------------------------
+# The option 57 a client needs for a typical certificate (docs/clients.md)
+# --------------------------------------------------------------------------
+
+def certificate_wire_length(der: bytes) -> int:
+    """Octets of the DHCPv4 certificate option: value 0x04 + DER, 2 per 255-octet part."""
+    value = len(der) + 1
+    return value + 2 * -(-value // 255)
+
+
+@pytest.mark.parametrize("kind", ["ed25519", "p256", "rsa2048"])
+def test_option57_needed_for_typical_certificates(kind, hook, kea_factory, tmp_path):
+    """docs/clients.md's arithmetic against Kea: option 57 must be at least
+    (reply without LwM2M options) + (URI + 2) + (DER + 1 + 2 per part);
+    exactly that gets the certificate, one less does not."""
+    uri = "coaps://bs.example.com:5684"
+    der = certgen.typical(kind)
+    (tmp_path / "c.der").write_bytes(der)
+    store = lab.write_store(tmp_path / "store.json", [
+        {"subnet": lab.SUBNETS[4]["A"][0], "bootstrap-uri": uri, "server-certificate": "c.der"}])
+    net, _ = kea_factory(4, lab.base_config(4, hook, {"store-file": str(store)}))
+    uri_only = one_reply(net, mf.dhcp4_query("discover", 0x61, PLAIN_PRL + [224], max_size=1500))
+    base = uri_only.ip_total_length - (len(uri) + 2)
+    needed = base + len(uri) + 2 + certificate_wire_length(der)
+    print(f"{kind}: DER {len(der)}, option {certificate_wire_length(der)}, reply without LwM2M {base}, option 57 >= {needed}")
+    at = one_reply(net, mf.dhcp4_query("discover", 0x62, PRL, max_size=needed))
+    assert at.value(225) == b"\x04" + der and at.ip_total_length == needed, lab.describe(at)
+    below = one_reply(net, mf.dhcp4_query("discover", 0x63, PRL, max_size=needed - 1))
+    assert below.value(225) is None and below.value(224) == uri.encode(), lab.describe(below)
