@@ -15,7 +15,6 @@
 
 #include <atomic>
 #include <cstring>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,8 +37,16 @@ struct OptionValue {
     std::vector<uint8_t> value;
     lwm2m_bytes bytes = { nullptr, 0 };
 
+    OptionValue() = default;
+
     /// `query` may be null: then the value is absent.
     OptionValue(const PktPtr& query, uint16_t code) {
+        read(query, code);
+    }
+
+    void read(const PktPtr& query, uint16_t code) {
+        value.clear();
+        bytes = { nullptr, 0 };
         OptionPtr option = query ? query->getOption(code) : OptionPtr();
         if (option) {
             value = option->toBinary(false);
@@ -68,28 +75,30 @@ size_t dhcpv4WireSize(const Pkt4& response) {
 /// when set, so a store of subnet entries costs no class lists or id copies.
 std::atomic<uint32_t> needed_facts(0);
 
-/// The facts that only some stores need, borrowed by the exchange for one call.
-struct OptionalFacts {
-    OptionValue client_id;
-    std::string classes;
-    std::string shared_network;
-
-    OptionalFacts(uint32_t wanted, bool v4, const PktPtr& query, const SubnetPtr& subnet,
-                  lwm2m_exchange& exchange)
-        : client_id((wanted & LWM2M_FACT_CLIENT_ID) ? query : PktPtr(), v4 ? DHO_DHCP_CLIENT_IDENTIFIER : D6O_CLIENTID) {
+/// The facts that only some stores need, borrowed by the exchange for one
+/// call. Reads nothing for bits not in `wanted`; the class and network name
+/// buffers are per thread and keep their capacity, so a packet allocates
+/// nothing for them once the thread has seen one.
+class OptionalFacts {
+public:
+    void read(uint32_t wanted, bool v4, const PktPtr& query, const SubnetPtr& subnet, lwm2m_exchange& exchange) {
         exchange.provided_facts = wanted;
-        exchange.client_id = client_id.bytes;
+        if (wanted & LWM2M_FACT_CLIENT_ID) {
+            client_id_.read(query, v4 ? DHO_DHCP_CLIENT_IDENTIFIER : D6O_CLIENTID);
+            exchange.client_id = client_id_.bytes;
+        }
         Pkt4Ptr query4 = (wanted & LWM2M_FACT_HW_ADDRESS) ? boost::dynamic_pointer_cast<Pkt4>(query) : Pkt4Ptr();
         if (query4) {
-            HWAddrPtr hwaddr = query4->getHWAddr();
-            if (hwaddr && !hwaddr->hwaddr_.empty()) {
-                exchange.hardware_type = static_cast<uint8_t>(hwaddr->htype_);
-                exchange.hardware_address.data = hwaddr->hwaddr_.data();
-                exchange.hardware_address.length = hwaddr->hwaddr_.size();
-                hwaddr_ = hwaddr;   // keep the bytes alive for the call
+            hwaddr_ = query4->getHWAddr();   // held: the exchange borrows its bytes
+            if (hwaddr_ && !hwaddr_->hwaddr_.empty()) {
+                exchange.hardware_type = static_cast<uint8_t>(hwaddr_->htype_);
+                exchange.hardware_address.data = hwaddr_->hwaddr_.data();
+                exchange.hardware_address.length = hwaddr_->hwaddr_.size();
             }
         }
         if (wanted & LWM2M_FACT_CLIENT_CLASSES) {
+            thread_local std::string classes;
+            classes.clear();
             for (auto const& name : query->getClasses()) {
                 classes.append(name);
                 classes.push_back('\0');
@@ -98,15 +107,17 @@ struct OptionalFacts {
             exchange.client_classes.length = classes.size();
         }
         if ((wanted & LWM2M_FACT_SHARED_NETWORK) && subnet) {
-            shared_network = subnet->getSharedNetworkName();
-            if (!shared_network.empty()) {
-                exchange.shared_network.data = reinterpret_cast<const uint8_t*>(shared_network.data());
-                exchange.shared_network.length = shared_network.size();
+            thread_local std::string network;
+            network = subnet->getSharedNetworkName();
+            if (!network.empty()) {
+                exchange.shared_network.data = reinterpret_cast<const uint8_t*>(network.data());
+                exchange.shared_network.length = network.size();
             }
         }
     }
 
 private:
+    OptionValue client_id_;
     HWAddrPtr hwaddr_;
 };
 
@@ -220,9 +231,9 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
         thread_local std::vector<uint8_t> buffer(4096);
         lwm2m_answer answer;
         uint32_t wanted = needed_facts.load(std::memory_order_relaxed);
-        std::unique_ptr<OptionalFacts> optional;
+        OptionalFacts optional;
         if (wanted != 0) {
-            optional.reset(new OptionalFacts(wanted, v4, query, subnet, exchange));
+            optional.read(wanted, v4, query, subnet, exchange);
         }
         int32_t status = lwm2m_core_answer(&exchange, buffer.data(), buffer.size(), &answer);
         if (answer.needed_facts != wanted) {
@@ -231,7 +242,7 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
         }
         if (status == 2) {
             exchange = base;
-            optional.reset(new OptionalFacts(answer.needed_facts, v4, query, subnet, exchange));
+            optional.read(answer.needed_facts, v4, query, subnet, exchange);
             status = lwm2m_core_answer(&exchange, buffer.data(), buffer.size(), &answer);
         }
         if (status == 1) {
