@@ -14,6 +14,9 @@ public final class Snapshot: Sendable {
     private let byClass: BytesTable
     private let bySharedNetwork: BytesTable
     private let defaultSlot: Int?
+    /// The first step of the precedence that has entries: a store of subnet
+    /// entries starts at `subnetID` and never looks at the other facts.
+    private let firstStep: Int
     /// Some entry sends its options to clients that did not ask.
     private let anyAlwaysSend: Bool
     /// DHCPv4 `remember-requests`: nil when the policy is off.
@@ -76,6 +79,8 @@ public final class Snapshot: Sendable {
         self.bySharedNetwork = bySharedNetwork
         self.defaultSlot = defaultSlot
         self.anyAlwaysSend = encoded.contains { $0.alwaysSend }
+        self.firstStep = store.allEntries.filter { $0.applies(to: family) }.map(\.selector.precedence.rawValue).min()
+            ?? StoreEntry.Precedence.storeDefault.rawValue
         self.requestMemory = family == .v4 ? parameters.rememberRequests.map(RequestMemory.init(policy:)) : nil
         var needed: Facts = []
         if !byHWAddress.isEmpty { needed.insert(.hardwareAddress) }
@@ -138,7 +143,9 @@ public final class Snapshot: Sendable {
     /// Slots of the entries that give the URI and the certificate.
     private func selectSlots(_ facts: ExchangeFacts) -> (uri: Int, certificate: Int?)? {
         var certificate: Int? = nil
-        for step in StoreEntry.Precedence.allCases {
+        var raw = firstStep
+        while let step = StoreEntry.Precedence(rawValue: raw) {
+            raw += 1
             guard let slot = match(step, facts) else { continue }
             let entry = encoded[slot]
             if certificate == nil && entry.certificate != nil { certificate = slot }

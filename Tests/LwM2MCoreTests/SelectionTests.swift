@@ -445,3 +445,21 @@ struct RememberRequestsTests {
         #expect(RequestMemory.identity(clientID: nil, hardwareType: 1, hardwareAddress: nil) == nil)
     }
 }
+
+@Suite("BytesTable")
+struct BytesTableTests {
+    func lookup(_ table: BytesTable, _ text: String) -> Int? {
+        Array(text.utf8).withUnsafeBufferPointer { table.slot(for: $0) }
+    }
+
+    @Test("small (linear) and large (hashed) tables find exactly their keys", arguments: [3, 8, 9, 500])
+    func exactMatches(count: Int) {
+        var table = BytesTable()
+        for n in 0..<count { table.insert(Array("class-\(n)".utf8), slot: n * 2) }
+        for n in 0..<count { #expect(lookup(table, "class-\(n)") == n * 2) }
+        #expect(lookup(table, "class-") == nil && lookup(table, "class-\(count)") == nil && lookup(table, "") == nil)
+        let names = Array("ALL\u{0}class-2\u{0}UNKNOWN\u{0}class-1".utf8)
+        #expect(names.withUnsafeBufferPointer { table.firstSlot(amongNames: $0) } == 2, "smallest slot; last name without NUL counts")
+        #expect(Array("\u{0}\u{0}".utf8).withUnsafeBufferPointer { table.firstSlot(amongNames: $0) } == nil)
+    }
+}
