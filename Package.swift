@@ -4,11 +4,13 @@
 //
 // Products:
 //   libdhcp_lwm2m.so  the hook Kea loads (C++ shim + Swift core, Swift stdlib linked in)
+//   kea-lwm2m         the operator's command: check, encode, decode, explain
 //
 // Targets:
 //   LwM2MCore   pure Swift: parameters, store, validation, selection, wire codec
 //   LwM2MHook   the C ABI (CShim/include/lwm2m_core.h) implemented in Swift
 //   CShim       C++ against Kea 2.2: callouts only, no policy
+//   KeaLwM2M    the kea-lwm2m command (swift-argument-parser), on LwM2MCore
 import PackageDescription
 import Foundation
 
@@ -32,11 +34,14 @@ let package = Package(
     name: "kea-lwm2m",
     products: [
         .library(name: "dhcp_lwm2m", type: .dynamic, targets: ["CShim", "LwM2MHook"]),
+        // The operator's command (check, encode, decode, explain).
+        .executable(name: "kea-lwm2m", targets: ["KeaLwM2M"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", "1.3.0"..<"2.0.0"),
     ],
     targets: [
         .target(
@@ -74,6 +79,20 @@ let package = Package(
             publicHeadersPath: "include",
             cxxSettings: keaCxxFlags + [.headerSearchPath("kea-compat")],
             linkerSettings: keaLibraries
+        ),
+        .executableTarget(
+            name: "KeaLwM2M",
+            dependencies: [
+                "LwM2MCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            linkerSettings: [
+                // Installed on servers without a Swift toolchain.
+                .unsafeFlags(["-static-stdlib"]),
+                // What the static FoundationEssentials needs besides itself.
+                .linkedLibrary("_FoundationCollections"),
+                .linkedLibrary("_FoundationCShims"),
+            ]
         ),
         .testTarget(
             name: "LwM2MCoreTests",

@@ -473,6 +473,21 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def installed_hook() -> Path | None:
+    """The hook as `make install` or the .deb put it in Kea's hooks directory."""
+    for folder in sorted(Path("/usr/lib").glob("*/kea/hooks")) + sorted(Path("/usr/local/lib").glob("*/kea/hooks")):
+        if (folder / HOOK_NAME).is_file():
+            return folder / HOOK_NAME
+    return None
+
+
+def default_hook() -> Path:
+    """No --hook: $KEA_LWM2M_HOOK, else the installed hook, else the build's."""
+    if os.environ.get("KEA_LWM2M_HOOK"):
+        return lab.hook_path()
+    return installed_hook() or lab.hook_path()
+
+
 def run(args: argparse.Namespace) -> int:
     """The demo proper; raises DemoError when it cannot run."""
     if os.geteuid() != 0:
@@ -549,9 +564,10 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--hook", type=Path, default=lab.hook_path(),
-                        help="the built hook (default: $KEA_LWM2M_HOOK or "
-                             ".build/release/libdhcp_lwm2m.so)")
+    parser.add_argument("--hook", type=Path, default=None,
+                        help="the hook to load (default: $KEA_LWM2M_HOOK, else the "
+                             "installed one in Kea's hooks directory (make install, "
+                             "the .deb), else .build/release/libdhcp_lwm2m.so)")
     parser.add_argument("--stateless", action="store_true",
                         help="DHCPv6 by Information-Request (dhclient -6 -S) "
                              "instead of Solicit/Request")
@@ -561,6 +577,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary files (Kea and dhclient configs and logs)")
     args = parser.parse_args(argv)
+    if args.hook is None:
+        args.hook = default_hook()
     if args.keep:
         os.environ["KEA_LWM2M_KEEP_TMP"] = "1"  # the lab keeps Kea's files too
     signal.signal(signal.SIGTERM, _interrupt)

@@ -1,0 +1,170 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+import LwM2MCore
+
+/// `kea-lwm2m check`: validates a store, or a whole Kea configuration with
+/// the store it names, exactly as the hook's load() does.
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate a store file (and a Kea configuration) as the hook's load() does.",
+        discussion: """
+            Prints one 'file: entry N (key): reason' line per problem, as the hook logs them. \
+            Exit status 0 when the store (and configuration) would load, 1 when not, 2 when a \
+            file given on the command line cannot be read. With --kea-config, reads the \
+            kea-dhcp4 or kea-dhcp6 configuration, validates the hook's parameters against \
+            Kea 2.2's own option codes and the file's option-def entries, loads the store it \
+            names (or STORE, when given), and warns about store entries that match no subnet \
+            of the configuration and subnets that get no options.
+            """)
+
+    @Argument(help: "The store file. With --kea-config, checked instead of the configuration's store-file.")
+    var store: String?
+
+    @Option(help: "Check for this server family only (4 or 6); default both.")
+    var family: FamilyArgument?
+
+    @Option(name: .customLong("kea-config"), help: "A kea-dhcp4 or kea-dhcp6 configuration file to check with the store.")
+    var keaConfig: String?
+
+    @Flag(help: "Treat warnings as problems (exit status 1).")
+    var strict = false
+
+    func run() throws {
+        var report = Report()
+        if let keaConfig {
+            try checkConfiguration(keaConfig, report: &report)
+        } else {
+            guard let store else { throw ToolError("give a STORE file, or --kea-config FILE") }
+            _ = try Output.read(store)   // an unreadable STORE argument is a usage error
+            let families = family.map { [$0.family] } ?? [.v4, .v6]
+            if let loaded = checkStore(store, report: &report) {
+                for family in families {
+                    let parameters = try defaultParameters(store: store, family: family)
+                    summarize(Snapshot(store: loaded, parameters: parameters, family: family),
+                              explicitFamily: self.family != nil, report: &report)
+                }
+            }
+        }
+        report.finish(strict: strict)
+    }
+
+    /// Loads a store as the hook does; problems go to the report.
+    private func checkStore(_ path: String, report: inout Report) -> Store? {
+        do {
+            let store = try Store.load(path: path)
+            report.info("\(path): OK, \(counted(store.entries.count, "entry", "entries"))")
+            return store
+        } catch {
+            for problem in error.problems { report.problem(problem.description) }
+            return nil
+        }
+    }
+
+    private func defaultParameters(store: String, family: AddressFamily) throws(ToolError) -> HookParameters {
+        do {
+            return try HookParameters.parse(json: Array("{\"store-file\":\(ConfigValue.quoted(store))}".utf8),
+                                            family: family, keaDefinedCodes: Set(KeaStandardOptions.codes(for: family).keys))
+        } catch {
+            throw ToolError("internal: default parameters rejected: \(error)")
+        }
+    }
+
+    /// What a server of the snapshot's family would serve, and the hook's warnings.
+    private func summarize(_ snapshot: Snapshot, explicitFamily: Bool, report: inout Report) {
+        let family = snapshot.family
+        report.info("\(snapshot.store.path): \(family): \(counted(snapshot.entryCount, "entry", "entries")), "
+                    + "\(counted(snapshot.certificateCount, "certificate", "certificates")); option codes "
+                    + "\(snapshot.parameters.bootstrapURICode) (URI), \(snapshot.parameters.serverCertificateCode) (certificate)")
+        for position in snapshot.entriesWithOversizedCertificates {
+            report.warning("\(snapshot.store.path): entry \(position): warning: the certificate cannot fit any DHCPv4 reply (even 1500 octets); devices get the URI only")
+        }
+        if explicitFamily {
+            for entry in snapshot.store.entries where !entry.applies(to: family) {
+                report.info("\(snapshot.store.path): entry \(entry.index + 1) (\(entry.selector)): note: not a \(family) subnet; ignored by this server")
+            }
+        }
+    }
+
+    private func checkConfiguration(_ path: String, report: inout Report) throws {
+        if let store { _ = try Output.read(store) }
+        let config: KeaConfig
+        do {
+            config = try KeaConfig.load(path: path)
+        } catch {
+            // A file that is not a Kea configuration is what was checked: status 1.
+            _ = try Output.read(path)
+            report.problem(error.message)
+            return
+        }
+        if let family, family.family != config.family {
+            throw ToolError("\(path) configures \(config.family) but --family \(family.family.rawValue) was given")
+        }
+        report.info("\(path): \(config.family) server configuration, \(counted(config.subnets.count, "subnet", "subnets"))")
+        guard let hook = config.hooks.first else {
+            report.problem("\(path): no hooks-libraries entry loads \(KeaConfig.hookFileName)")
+            return
+        }
+        if config.hooks.count > 1 {
+            report.problem("\(path): hooks-libraries loads \(KeaConfig.hookFileName) \(config.hooks.count) times; load it once")
+        }
+        let where_ = "\(path): hooks-libraries[\(hook.index)]"
+        var defined = KeaStandardOptions.codes(for: config.family)
+        for definition in config.optionDefinitions { defined[definition.code] = "option-def '\(definition.name)' of this file" }
+        let parameters: HookParameters
+        do {
+            parameters = try HookParameters.parse(json: Array((hook.parameters?.json ?? "").utf8),
+                                                  family: config.family, keaDefinedCodes: Set(defined.keys))
+        } catch {
+            var line = "\(where_): \(error.description)"
+            if let code = collidingCode(error, hook: hook, family: config.family), let owner = defined[code] {
+                line += " (code \(code) is \(owner.hasPrefix("option-def") ? owner : "Kea's standard option '\(owner)'"))"
+            }
+            report.problem(line)
+            return
+        }
+        report.info("\(where_): parameters OK: store-file \(parameters.storeFile), option codes "
+                    + "\(parameters.bootstrapURICode) (URI), \(parameters.serverCertificateCode) (certificate)")
+        let storePath = store ?? parameters.storeFile
+        guard let loaded = checkStore(storePath, report: &report) else { return }
+        summarize(Snapshot(store: loaded, parameters: parameters, family: config.family), explicitFamily: false, report: &report)
+        for line in ConfigCrossReference(config: config).warnings(for: loaded) { report.warning(line) }
+    }
+
+    /// The code a collision error is about, to name who defines it.
+    private func collidingCode(_ error: ParameterError, hook: KeaConfig.HookEntry, family: AddressFamily) -> UInt16? {
+        guard let parameter = error.parameter, error.reason.contains("already defined") else { return nil }
+        if let explicit = hook.parameters?[parameter]?.integer { return UInt16(exactly: explicit) }
+        let defaults = HookParameters.defaultCodes(for: family)
+        return parameter == HookParameters.Key.bootstrapURICode ? defaults.uri : defaults.certificate
+    }
+}
+
+/// Collects a check's output; problems and warnings are printed as found.
+struct Report {
+    private(set) var problems = 0
+    private(set) var warnings = 0
+
+    mutating func problem(_ line: String) { problems += 1; print(line) }
+    mutating func warning(_ line: String) { warnings += 1; print(line) }
+    func info(_ line: String) { print(line) }
+
+    /// Exits 1 when there were problems (or warnings, when strict).
+    func finish(strict: Bool) {
+        if problems > 0 || (strict && warnings > 0) {
+            print("FAILED: \(counted(problems, "problem", "problems")), \(counted(warnings, "warning", "warnings"))")
+            Self.exit(1)
+        }
+        print("OK" + (warnings > 0 ? " (\(counted(warnings, "warning", "warnings")))" : ""))
+    }
+
+    static func exit(_ status: Int32) -> Never {
+        Glibc.exit(status)
+    }
+}
+
+/// "1 entry", "2 entries".
+func counted(_ count: Int, _ one: String, _ many: String) -> String {
+    "\(count) \(count == 1 ? one : many)"
+}

@@ -1,0 +1,50 @@
+import LwM2MCore
+
+/// Prints the core's decision for `explain`.
+struct ExplainReport {
+    let answer: Answer
+    let buffer: [UInt8]
+    let snapshot: Snapshot
+    let replySize: Int
+
+    func print() {
+        let family = snapshot.family
+        guard let index = answer.entryIndex, index < snapshot.store.entries.count else {
+            Swift.print("result: no entry applies; the reply carries no LwM2M options")
+            return
+        }
+        let entry = snapshot.store.entries[index]
+        Swift.print("result: entry \(index + 1) (\(entry.selector)) applies")
+        Swift.print("  bootstrap-uri: \(entry.bootstrapURI)")
+        if let certificate = entry.certificate {
+            Swift.print("  server-certificate: \(entry.certificatePath ?? "?") (\(certificate.der.count) octets DER)")
+            for line in CertificateSummary.lines(certificate) { Swift.print("    \(line)") }
+        } else {
+            Swift.print("  server-certificate: none")
+        }
+        if family == .v4 {
+            Swift.print("  size limit: \(answer.sizeLimit) octets of IP datagram; \(replySize) octets of reply before these options")
+        }
+        let flags = answer.flags
+        if flags.contains(.uriTooBig) { Swift.print("  the URI does not fit the reply: left out (and the certificate with it)") }
+        if flags.contains(.certificateTooBig) {
+            Swift.print("  the certificate does not fit the reply: left out (a client announcing a larger option 57 gets it)")
+        }
+        if let range = answer.uri {
+            Swift.print("URI option (code \(snapshot.parameters.bootstrapURICode)), \(range.count) octets:")
+            wire(Array(buffer[range]), family: family)
+        }
+        if let range = answer.certificate {
+            Swift.print("certificate option (code \(snapshot.parameters.serverCertificateCode)), \(range.count) octets:")
+            wire(Array(buffer[range]), family: family)
+        }
+    }
+
+    private func wire(_ bytes: [UInt8], family: AddressFamily) {
+        guard family == .v4 else { Swift.print("  \(Output.hex(bytes))"); return }
+        let parts = DHCPv4Instances.split(bytes)
+        for (number, part) in parts.enumerated() {
+            Swift.print(parts.count == 1 ? "  \(Output.hex(part))" : "  [\(number + 1)] \(Output.hex(part))")
+        }
+    }
+}
