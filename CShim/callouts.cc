@@ -3,6 +3,7 @@
 #include "exchange.h"
 #include "log.h"
 #include "lwm2m_core.h"
+#include "operations.h"
 
 #include <dhcp/dhcp6.h>
 #include <dhcp/libdhcp++.h>
@@ -78,6 +79,27 @@ int addOptionsToReply(CalloutHandle& handle, const char* callout, const char* qu
     return (0);
 }
 
+/// dhcp4_srv_configured / dhcp6_srv_configured.
+int startOperations(CalloutHandle& handle, const char* callout) {
+    try {
+        isc::asiolink::IOServicePtr io_service;
+        handle.getArgument("io_context", io_service);
+        SrvConfigPtr config;
+        try {
+            handle.getArgument("server_config", config);
+        } catch (const std::exception&) {
+            config = CfgMgr::instance().getStagingCfg();
+        }
+        createStatistics(config);
+        startWatch(io_service);
+    } catch (const std::exception& ex) {
+        logOperationFailure(callout, ex.what());
+    } catch (...) {
+        logOperationFailure(callout, "unknown exception");
+    }
+    return (0);
+}
+
 } // namespace
 
 extern "C" {
@@ -118,6 +140,8 @@ load(LibraryHandle& handle) {
         switch (result->status) {
         case LWM2M_LOAD_OK:
             LOG_INFO(logger, LWM2M_LOADED).arg(result->store_path).arg(result->text);
+            logCoreEvents();
+            registerCommands(handle);
             return (0);
         case LWM2M_LOAD_STORE_FAILED:
             if (result->kept_previous_store) {
@@ -126,6 +150,8 @@ load(LibraryHandle& handle) {
             } else {
                 LOG_ERROR(logger, LWM2M_STORE_LOAD_FAILED).arg(result->store_path).arg(result->text);
             }
+            logCoreEvents();
+            registerCommands(handle);
             return (0);
         default:
             LOG_ERROR(logger, LWM2M_LOAD_FAILED).arg(result->text);
@@ -141,12 +167,26 @@ load(LibraryHandle& handle) {
 
 int
 unload() {
+    stopWatch();
+    flushStatistics();
     lwm2m_core_unload();
     try {
         LOG_INFO(logger, LWM2M_UNLOADED);
     } catch (...) {
     }
     return (0);
+}
+
+/// dhcpX_srv_configured: the server is configured; start the watch timer on
+/// its main loop and create the hook's statistics.
+int
+dhcp4_srv_configured(CalloutHandle& handle) {
+    return (startOperations(handle, "dhcp4_srv_configured"));
+}
+
+int
+dhcp6_srv_configured(CalloutHandle& handle) {
+    return (startOperations(handle, "dhcp6_srv_configured"));
 }
 
 int

@@ -15,4 +15,12 @@ logCalloutFailure(const char* callout, const char* reason) noexcept {
     }
 }
 
+void
+logOperationFailure(const char* operation, const char* reason) noexcept {
+    try {
+        LOG_ERROR(logger, LWM2M_OPERATION_FAILED).arg(operation).arg(reason);
+    } catch (...) {
+    }
+}
+
 } // namespace lwm2m

@@ -19,6 +19,10 @@ extern const int DBG_PACKET;
 /// LwM2M options. Never throws, so it is safe in a callout's catch block.
 void logCalloutFailure(const char* callout, const char* reason) noexcept;
 
+/// Logs LWM2M_OPERATION_FAILED: a command, the watch timer or the statistics
+/// flush met an unexpected error. Never throws.
+void logOperationFailure(const char* operation, const char* reason) noexcept;
+
 } // namespace lwm2m
 
 #endif

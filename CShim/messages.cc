@@ -17,6 +17,12 @@ const isc::log::MessageID LWM2M_URI_TOO_BIG = "LWM2M_URI_TOO_BIG";
 const isc::log::MessageID LWM2M_NO_ENTRY = "LWM2M_NO_ENTRY";
 const isc::log::MessageID LWM2M_OPTION_ALREADY_PRESENT = "LWM2M_OPTION_ALREADY_PRESENT";
 const isc::log::MessageID LWM2M_CALLOUT_FAILED = "LWM2M_CALLOUT_FAILED";
+const isc::log::MessageID LWM2M_RELOADED = "LWM2M_RELOADED";
+const isc::log::MessageID LWM2M_RELOAD_FAILED = "LWM2M_RELOAD_FAILED";
+const isc::log::MessageID LWM2M_CERTIFICATE_EXPIRES_SOON = "LWM2M_CERTIFICATE_EXPIRES_SOON";
+const isc::log::MessageID LWM2M_CERTIFICATE_EXPIRED = "LWM2M_CERTIFICATE_EXPIRED";
+const isc::log::MessageID LWM2M_WATCHING = "LWM2M_WATCHING";
+const isc::log::MessageID LWM2M_OPERATION_FAILED = "LWM2M_OPERATION_FAILED";
 
 } // namespace lwm2m
 
@@ -35,6 +41,12 @@ const char* values[] = {
     "LWM2M_NO_ENTRY", "%1: LwM2M options requested but no store entry applies to subnet %2",
     "LWM2M_OPTION_ALREADY_PRESENT", "%1: option %2 is already in the reply (option-data or another hook); LwM2M option not added",
     "LWM2M_CALLOUT_FAILED", "%1 callout failed, reply sent without LwM2M options: %2",
+    "LWM2M_RELOADED", "LwM2M store %1 changed and was reloaded: %2",
+    "LWM2M_RELOAD_FAILED", "LwM2M store %1 not reloaded, %2 is still served: %3",
+    "LWM2M_CERTIFICATE_EXPIRES_SOON", "LwM2M server certificate %1 (subject %2) expires on %3, in %4 days",
+    "LWM2M_CERTIFICATE_EXPIRED", "LwM2M server certificate %1 (subject %2) expired on %3; it is still served, devices will refuse it",
+    "LWM2M_WATCHING", "LwM2M store and certificate files are checked for changes every %1 s",
+    "LWM2M_OPERATION_FAILED", "LwM2M %1 failed: %2",
     NULL
 };
 

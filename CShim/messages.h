@@ -19,6 +19,12 @@ extern const isc::log::MessageID LWM2M_URI_TOO_BIG;
 extern const isc::log::MessageID LWM2M_NO_ENTRY;
 extern const isc::log::MessageID LWM2M_OPTION_ALREADY_PRESENT;
 extern const isc::log::MessageID LWM2M_CALLOUT_FAILED;
+extern const isc::log::MessageID LWM2M_RELOADED;
+extern const isc::log::MessageID LWM2M_RELOAD_FAILED;
+extern const isc::log::MessageID LWM2M_CERTIFICATE_EXPIRES_SOON;
+extern const isc::log::MessageID LWM2M_CERTIFICATE_EXPIRED;
+extern const isc::log::MessageID LWM2M_WATCHING;
+extern const isc::log::MessageID LWM2M_OPERATION_FAILED;
 
 } // namespace lwm2m
 

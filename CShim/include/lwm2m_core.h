@@ -213,6 +213,100 @@ int32_t lwm2m_core_answer(const lwm2m_exchange *exchange,
                           uint8_t *buffer, size_t buffer_capacity,
                           lwm2m_answer *answer);
 
+/* ------------------------------------------------------------------ */
+/* Operations (ABI 2; Kea's main thread: the watch timer, commands)    */
+/* ------------------------------------------------------------------ */
+
+/** The watch timer's period in milliseconds from the `watch-interval`
+    parameter of the last configure(); 0 when hot reload is off or the hook
+    is not loaded. */
+uint32_t lwm2m_core_watch_interval_ms(void);
+
+/** One tick of the watch timer: reload when the store file or a certificate
+    file it names changed (device, inode, size, mtime, ctime) since the last
+    attempt; re-check certificate expiry once a day. What happened is queued
+    as events. Returns 1 when a new store is served, -1 when a reload
+    failed (the last good snapshot stays), 0 when nothing changed. */
+int32_t lwm2m_core_poll(void);
+
+/** Event kinds; each maps to one message id (docs/messages.md). */
+enum {
+    /** LWM2M_RELOADED (INFO): store path, summary. */
+    LWM2M_EVENT_RELOADED = 1,
+    /** LWM2M_RELOAD_FAILED (ERROR): store path, what is still served, reason. */
+    LWM2M_EVENT_RELOAD_FAILED = 2,
+    /** LWM2M_CERTIFICATE_EXPIRES_SOON (WARN): file, subject, notAfter, days left. */
+    LWM2M_EVENT_CERTIFICATE_EXPIRES_SOON = 3,
+    /** LWM2M_CERTIFICATE_EXPIRED (ERROR): file, subject, notAfter. */
+    LWM2M_EVENT_CERTIFICATE_EXPIRED = 4,
+    /** LWM2M_CERTIFICATE_NEVER_FITS (WARN): store path, entries. */
+    LWM2M_EVENT_CERTIFICATE_NEVER_FITS = 5,
+};
+
+#define LWM2M_EVENT_MAX_ARGUMENTS 4
+
+typedef struct lwm2m_event {
+    /** One of LWM2M_EVENT_*. */
+    uint32_t kind;
+    uint32_t argument_count;
+    /** The message's %1..%4, NUL-terminated, truncated to fit. */
+    char arguments[LWM2M_EVENT_MAX_ARGUMENTS][LWM2M_TEXT_CAPACITY];
+} lwm2m_event;
+
+/** Takes the oldest event not yet logged. Returns 1 when `event` was filled,
+    0 when there is none. Call after configure, poll and every command. */
+int32_t lwm2m_core_next_event(lwm2m_event *event);
+
+/** Counts since the last call, for Kea's statistics. */
+typedef struct lwm2m_statistic_delta {
+    /** 0: the server-wide counters; otherwise Kea's subnet id. */
+    uint32_t subnet_id;
+    uint64_t uri_sent;
+    uint64_t certificate_sent;
+    uint64_t certificate_too_big;
+    /** Server-wide only. */
+    uint64_t uri_too_big;
+    uint64_t reload_ok;
+    uint64_t reload_failed;
+} lwm2m_statistic_delta;
+
+/** Takes the counts since the last call: the server-wide delta first, then
+    each subnet with a non-zero delta. Writes up to `capacity` deltas and
+    returns how many; call again while it returns `capacity`. */
+size_t lwm2m_core_take_statistics(lwm2m_statistic_delta *deltas, size_t capacity);
+
+/** A control command (lwm2m-reload, lwm2m-status, lwm2m-explain). */
+typedef struct lwm2m_command_input {
+    const char *command;
+    size_t command_length;
+    /** The command's `arguments` as JSON; NULL/0 when absent. */
+    const char *arguments_json;
+    size_t arguments_json_length;
+    /** lwm2m-explain: the subnet Kea's current configuration has for the
+        given subnet-id, or would select for the given address. */
+    uint8_t has_subnet;
+    uint32_t subnet_id;
+    uint8_t subnet_prefix[16];
+    uint8_t subnet_prefix_length;
+    /** The prefix as Kea prints it ("192.0.2.0/24"). */
+    const char *subnet_text;
+    size_t subnet_text_length;
+    /** Name of the subnet's shared network; NULL/0 when none. */
+    const char *shared_network;
+    size_t shared_network_length;
+    /** Why no subnet was resolved; NULL/0 when one was (or none was asked for). */
+    const char *subnet_error;
+    size_t subnet_error_length;
+} lwm2m_command_input;
+
+/** Answers a command with Kea's whole answer as JSON text
+    ({"result", "text", "arguments"}), NUL-terminated, allocated with
+    malloc: release it with lwm2m_core_free(). NULL only when out of memory. */
+char *lwm2m_core_command(const lwm2m_command_input *input);
+
+/** Releases text returned by lwm2m_core_command(). NULL is fine. */
+void lwm2m_core_free(char *text);
+
 #ifdef __cplusplus
 }
 #endif

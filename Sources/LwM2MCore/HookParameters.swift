@@ -34,6 +34,9 @@ public struct HookParameters: Sendable, Equatable {
         public static let lifetimeRange = 1...3600
         public static let maxClientsRange = 1...1_000_000
     }
+    /// Seconds between two checks of the store and certificate files for
+    /// changes (`watch-interval`); 0 turns hot reload off.
+    public var watchInterval: Int = 1
 
     /// Default codes. DHCPv4 takes them from the site-specific range 224–254
     /// (RFC 3942); DHCPv6 has no private range, so two codes IANA has not
@@ -46,6 +49,9 @@ public struct HookParameters: Sendable, Equatable {
     /// 1500-byte Ethernet frame carries.
     public static let maxMessageSizeRange = 576...1500
 
+    /// `watch-interval` in seconds: 0 (off) to one hour.
+    public static let watchIntervalRange = 0...3600
+
     /// The parameter names, as an operator writes them.
     public enum Key {
         public static let storeFile = "store-file"
@@ -54,8 +60,9 @@ public struct HookParameters: Sendable, Equatable {
         public static let defaultMaxMessageSize = "default-max-message-size"
         public static let dhcpv6MaxReplySize = "dhcpv6-max-reply-size"
         public static let rememberRequests = "remember-requests"
+        public static let watchInterval = "watch-interval"
         static let all = [storeFile, bootstrapURICode, serverCertificateCode, defaultMaxMessageSize,
-                          dhcpv6MaxReplySize, rememberRequests]
+                          dhcpv6MaxReplySize, rememberRequests, watchInterval]
     }
 
     /// Validates the parameters Kea passed to `load()`.
@@ -129,9 +136,17 @@ public struct HookParameters: Sendable, Equatable {
         if let value = map[Key.rememberRequests] {
             remember = try rememberPolicy(value, family: family)
         }
+        var watchInterval = 1
+        if let value = map[Key.watchInterval] {
+            guard case .integer(let seconds) = value, watchIntervalRange.contains(Int(clamping: seconds)) else {
+                throw ParameterError(parameter: Key.watchInterval,
+                                     reason: "must be an integer number of seconds from \(watchIntervalRange.lowerBound) (no hot reload) to \(watchIntervalRange.upperBound)")
+            }
+            watchInterval = Int(clamping: seconds)
+        }
         return HookParameters(storeFile: storeFile, bootstrapURICode: uriCode,
                               serverCertificateCode: certificateCode, defaultMaxMessageSize: maxMessageSize,
-                              dhcpv6MaxReplySize: v6Limit, rememberRequests: remember)
+                              dhcpv6MaxReplySize: v6Limit, rememberRequests: remember, watchInterval: watchInterval)
     }
 
     private static func rememberPolicy(_ value: JSONValue, family: AddressFamily) throws(ParameterError) -> RememberPolicy? {

@@ -3,7 +3,7 @@ import LwM2MCore
 
 /// The one Service of this process. The hook is linked `nodelete`, so it
 /// outlives every unload/load pair of a reconfiguration.
-private let service = Service()
+let service = Service()
 
 /// Implements `lwm2m_core_configure` from lwm2m_core.h.
 @_cdecl("lwm2m_core_configure")
@@ -81,9 +81,16 @@ public func lwm2mCoreAnswer(_ exchange: UnsafePointer<lwm2m_exchange>?,
     answer.pointee = lwm2m_answer()
     answer.pointee.entry_index = -1
     answer.pointee.certificate_entry_index = -1
-    guard let exchange, let snapshot = service.snapshot,
-          let family = AddressFamily(rawValue: exchange.pointee.family) else { return 0 }
-    let x = exchange.pointee
+    guard let exchange, let family = AddressFamily(rawValue: exchange.pointee.family) else { return 0 }
+    // Lock-free and without retaining: the snapshot is valid inside the closure.
+    return service.withSnapshot { snapshot in
+        guard let snapshot else { return 0 }
+        return fill(answer, from: exchange.pointee, family: family, snapshot: snapshot, buffer: buffer, capacity: capacity)
+    }
+}
+
+private func fill(_ answer: UnsafeMutablePointer<lwm2m_answer>, from x: lwm2m_exchange, family: AddressFamily,
+                  snapshot: Snapshot, buffer: UnsafeMutablePointer<UInt8>?, capacity: Int) -> Int32 {
     let needed = snapshot.neededFacts
     answer.pointee.needed_facts = needed.rawValue
     let provided = Facts(rawValue: x.provided_facts)
@@ -109,6 +116,7 @@ public func lwm2mCoreAnswer(_ exchange: UnsafePointer<lwm2m_exchange>?,
     }
     let output = UnsafeMutableRawBufferPointer(start: buffer, count: buffer == nil ? 0 : max(0, capacity))
     let decision = snapshot.answer(facts, into: output)
+    if decision.bytesNeeded == 0 { service.counters.record(decision.flags, subnetID: facts.subnetID) }
 
     answer.pointee.flags = decision.flags.rawValue
     answer.pointee.entry_index = decision.entryIndex.map { Int32(clamping: $0) } ?? -1

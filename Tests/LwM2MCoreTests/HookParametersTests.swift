@@ -29,6 +29,16 @@ struct HookParametersTests {
         #expect(p.bootstrapURICode == 250 && p.serverCertificateCode == 251 && p.defaultMaxMessageSize == 1500)
     }
 
+    @Test func watchInterval() throws {
+        #expect(try parse(#"{"store-file": "s"}"#).watchInterval == 1)
+        #expect(try parse(#"{"store-file": "s", "watch-interval": 0}"#, .v6).watchInterval == 0)
+        #expect(try parse(#"{"store-file": "s", "watch-interval": 3600}"#).watchInterval == 3600)
+        for bad in ["-1", "3601", "1.5", "\"1\"", "null"] {
+            #expect(reason(#"{"store-file": "s", "watch-interval": "# + bad + "}")
+                    .hasPrefix("parameter 'watch-interval': must be an integer number of seconds from 0"))
+        }
+    }
+
     @Test("invalid parameters name the parameter and the reason", arguments: [
         (#"{}"#, "parameter 'store-file': required"),
         (#"{"store-file": 5}"#, "parameter 'store-file': must be a string"),

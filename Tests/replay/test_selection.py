@@ -252,3 +252,24 @@ def test_store_without_selector_facts_asks_for_none(hook, suite, kea_factory, tm
     assert answer.get("result") == 0, answer
     reply = the_reply(net, v4(0xD3, vendor=b"meter"))
     assert reply.value(224) == b"coap://meters", lab.describe(reply)
+
+
+def test_hot_reload_to_a_class_store(hook, suite, kea_factory, tmp_path):
+    """A hot reload (no load(), no reconfiguration) from a subnet store to one
+    with class and host entries: the shim learns from the core's answer that
+    it must now read classes and ids, and the next query is selected by them."""
+    store = suite.write_store(tmp_path)
+    net, kea = kea_factory(4, kea_body(4, hook, store))
+    reply = the_reply(net, v4(0xE1, vendor=b"meter"))
+    assert reply.value(224) == b"coaps://bs-a.example.com:5684", lab.describe(reply)
+    mark = len(kea.log())
+    staged = write_store(tmp_path / "next")
+    (tmp_path / "certs").mkdir(exist_ok=True)
+    for name in ("small.pem", "large.pem"):
+        (tmp_path / "certs" / name).write_bytes((tmp_path / "next" / "certs" / name).read_bytes())
+    staged.replace(store)                         # atomic rename over the served file
+    kea.wait_log(r"LWM2M_RELOADED", after=mark, timeout=15)
+    reply = the_reply(net, v4(0xE2, vendor=b"meter"))
+    assert reply.value(224) == b"coap://meters", lab.describe(reply)
+    reply = the_reply(net, v4(HOST_HW))
+    assert reply.value(224) == b"coap://host-hw", lab.describe(reply)

@@ -10,12 +10,27 @@ enum FileContents {
     static let maxSize = 256 * 1024 * 1024
 
     static func read(_ path: String) throws(FileError) -> [UInt8] {
+        var stamp: FileStamp? = nil
+        return try read(path, secure: false, stamp: &stamp).bytes
+    }
+
+    /// Reads `path` and returns its bytes with the stamp of the file read
+    /// (from the open descriptor, so it is the file whose bytes these are).
+    /// With `secure`, a file or folder others can write is refused
+    /// (`FileSecurity`). `stamp` is set as soon as the file is open, also
+    /// when reading then fails.
+    static func read(_ path: String, secure: Bool, stamp: inout FileStamp?)
+        throws(FileError) -> (bytes: [UInt8], stamp: FileStamp) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileError(reason: "cannot open: \(lastErrorText())") }
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw FileError(reason: "cannot stat: \(lastErrorText())") }
+        stamp = FileStamp(status)
         guard (status.st_mode & S_IFMT) == S_IFREG else { throw FileError(reason: "is not a regular file") }
+        if secure, let problem = FileSecurity.problem(path: path, status: status) {
+            throw FileError(reason: problem)
+        }
         guard status.st_size <= maxSize else { throw FileError(reason: "is larger than \(maxSize) octets") }
         var bytes = [UInt8]()
         bytes.reserveCapacity(Int(status.st_size))
@@ -30,7 +45,7 @@ enum FileContents {
             bytes.append(contentsOf: chunk[0..<count])
             guard bytes.count <= maxSize else { throw FileError(reason: "is larger than \(maxSize) octets") }
         }
-        return bytes
+        return (bytes, FileStamp(status))
     }
 
     /// `relative` resolved against the folder of `file`; absolute paths stay as they are.

@@ -1,0 +1,105 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The main thread's side of the service: what is configured, what the
+/// watch timer compares against, what status reports, and the events the
+/// shim has not logged yet. Packets never touch it.
+struct OperationsState {
+    var parameters: HookParameters?
+    var family: AddressFamily?
+    /// Between load() and unload(): polls and commands act only then.
+    var active = false
+    /// The files of the last load attempt, good or failed.
+    var watched = WatchedFiles()
+    /// The store version served now, nil when nothing is.
+    var served: ServedStore?
+    /// Why the last attempt failed; nil when it loaded.
+    var lastError: String?
+    /// The failure last reported (its text and the store file's identity):
+    /// the same failure is logged once, however often it is seen.
+    var lastFailureKey: String?
+    /// Reloads since the last statistics flush.
+    var pendingReloadOK: UInt64 = 0
+    var pendingReloadFailed: UInt64 = 0
+    /// Everything counted since the process started (status).
+    var totals = StatisticDelta(subnetID: nil)
+    var events: [OperationsEvent] = []
+    /// When certificates were last checked for expiry.
+    var lastCertificateCheck: Date?
+
+    /// Certificates that expire within this many seconds are warned about.
+    static let expiryWarning: TimeInterval = 30 * 86_400
+    /// The watch timer re-checks expiry this often.
+    static let expiryRecheck: TimeInterval = 86_400
+
+    mutating func configured(_ parameters: HookParameters, family: AddressFamily, at date: Date) {
+        self.parameters = parameters
+        self.family = family
+        active = true
+    }
+
+    mutating func attempted(_ attempt: StoreAttempt) {
+        watched = attempt.files
+    }
+
+    mutating func loadSucceeded(_ snapshot: Snapshot, now: Date) {
+        lastError = nil
+        lastFailureKey = nil
+        checkCertificates(of: snapshot, now: now)
+    }
+
+    /// Records a failed attempt; queues LWM2M_RELOAD_FAILED when `report`
+    /// and this failure was not reported before.
+    mutating func loadFailed(_ error: StoreError, attempt: StoreAttempt, serving: Snapshot?, report: Bool) {
+        let text = error.description
+        lastError = text
+        let identity = attempt.storeStamp.map { "\($0.device):\($0.inode)" } ?? "absent"
+        let key = identity + "\n" + text
+        if report && key != lastFailureKey {
+            let kept = serving.map { "its last good version (\($0.entryCount) entries)" } ?? "nothing"
+            events.append(OperationsEvent(.reloadFailed, [parameters?.storeFile ?? "", kept, text]))
+        }
+        lastFailureKey = key
+    }
+
+    /// Queues an expiry event for every certificate served that expired or
+    /// expires within 30 days.
+    mutating func checkCertificates(of snapshot: Snapshot, now: Date) {
+        lastCertificateCheck = now
+        for certificate in ServedCertificate.all(in: snapshot) {
+            let left = certificate.certificate.notValidAfter.timeIntervalSince(now)
+            let notAfter = ISO8601.format(certificate.certificate.notValidAfter)
+            if left <= 0 {
+                events.append(OperationsEvent(.certificateExpired,
+                                              [certificate.file, certificate.certificate.subject, notAfter]))
+            } else if left <= Self.expiryWarning {
+                let days = Int(left / 86_400)
+                events.append(OperationsEvent(.certificateExpiresSoon,
+                                              [certificate.file, certificate.certificate.subject, notAfter, String(days)]))
+            }
+        }
+    }
+}
+
+/// One distinct certificate a snapshot serves, with the file it came from
+/// and the store entries (1-based) that use it.
+struct ServedCertificate {
+    let file: String
+    let certificate: ServerCertificate
+    let entries: [Int]
+
+    static func all(in snapshot: Snapshot) -> [ServedCertificate] {
+        var order: [String] = []
+        var found: [String: (ServerCertificate, [Int])] = [:]
+        for entry in snapshot.store.entries where entry.applies(to: snapshot.family) {
+            guard let certificate = entry.certificate, let path = entry.certificatePath else { continue }
+            let file = FileContents.resolve(path, besides: snapshot.store.path)
+            if found[file] == nil { order.append(file); found[file] = (certificate, []) }
+            found[file]?.1.append(entry.index + 1)
+        }
+        return order.compactMap { file in found[file].map { ServedCertificate(file: file, certificate: $0.0, entries: $0.1) } }
+    }
+}

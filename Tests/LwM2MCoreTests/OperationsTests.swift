@@ -1,0 +1,313 @@
+import Crypto
+import Foundation
+import Synchronization
+import Testing
+@testable import LwM2MCore
+
+private func parameters(_ path: String, watch: Int = 1) -> HookParameters {
+    HookParameters(storeFile: path, bootstrapURICode: 224, serverCertificateCode: 225,
+                   defaultMaxMessageSize: 576, watchInterval: watch)
+}
+
+private func store(_ uri: String, certificate: String? = nil) -> String {
+    let cert = certificate.map { #", "server-certificate": "\#($0)""# } ?? ""
+    return #"{"entries": [{"subnet-id": 1, "bootstrap-uri": "\#(uri)"\#(cert)}]}"#
+}
+
+private func servedURI(_ service: Service) -> String? {
+    service.snapshot?.store.entries.first?.bootstrapURI?.description
+}
+
+@Suite("Operations: change detection, reload, dedupe, permissions")
+struct ReloadTests {
+    @Test func pollReloadsOnlyWhenAWatchedFileChanged() throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("store.json", store("coap://one"))
+        let service = Service()
+        _ = service.configure(parameters(path), family: .v4)
+        #expect(service.poll() == .unchanged)
+        #expect(service.poll() == .unchanged)
+
+        // In place: same inode, other size.
+        try folder.write("store.json", store("coap://two-two"))
+        #expect(service.poll() == .reloaded(entries: 1))
+        #expect(servedURI(service) == "coap://two-two")
+        #expect(service.poll() == .unchanged)
+
+        // By rename: another inode, same size.
+        let other = try folder.write("new.json", store("coap://three-3"))
+        #expect(rename(other, path) == 0)
+        #expect(service.poll() == .reloaded(entries: 1))
+        #expect(servedURI(service) == "coap://three-3")
+        #expect(service.takeEvents().map(\.kind) == [.reloaded, .reloaded])
+    }
+
+    @Test func certificateFileChangeAloneIsPickedUp() throws {
+        let folder = try TemporaryFolder()
+        let first = try TestCertificate(commonName: "first.example")
+        let second = try TestCertificate(commonName: "second.example")
+        try folder.write("certs/bs.pem", first.pem)
+        let path = try folder.write("store.json", store("coaps://bs", certificate: "certs/bs.pem"))
+        let service = Service()
+        _ = service.configure(parameters(path), family: .v4)
+        #expect(service.snapshot?.store.entries.first?.certificate?.der == first.der)
+        #expect(service.poll() == .unchanged)
+        try folder.write("certs/bs.pem", second.pem)
+        #expect(service.poll() == .reloaded(entries: 1))
+        #expect(service.snapshot?.store.entries.first?.certificate?.der == second.der)
+    }
+
+    @Test func failedReloadKeepsTheSnapshotAndIsReportedOncePerDistinctFailure() throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("store.json", store("coap://good"))
+        let service = Service()
+        _ = service.configure(parameters(path), family: .v4)
+        _ = service.takeEvents()
+        let good = service.snapshot
+
+        try folder.write("store.json", "{")
+        guard case .failed(let reason) = service.poll() else { Issue.record("expected a failure"); return }
+        #expect(reason.contains("not valid JSON"))
+        #expect(service.snapshot === good)
+        #expect(service.poll() == .unchanged)                       // nothing changed: no new attempt
+        #expect(service.reload(force: true) == .failed(reason))     // same failure: attempted, not reported again
+        var events = service.takeEvents()
+        #expect(events.map(\.kind) == [.reloadFailed])
+        #expect(events.first?.arguments == [path, "its last good version (1 entries)", reason])
+
+        try folder.write("store.json", store("http://other"))        // a different failure is reported
+        guard case .failed = service.poll() else { Issue.record("expected a failure"); return }
+        events = service.takeEvents()
+        #expect(events.count == 1 && events.first?.arguments.last?.contains("scheme 'http'") == true)
+
+        try folder.write("store.json", store("coap://fixed"))
+        #expect(service.poll() == .reloaded(entries: 1))
+        #expect(servedURI(service) == "coap://fixed")
+        let deltas = service.takeStatistics()
+        #expect(deltas.first?.reloadOK == 1 && deltas.first?.reloadFailed == 3)
+    }
+
+    @Test func deletedStoreIsAFailureUntilItComesBack() throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("store.json", store("coap://good"))
+        let service = Service()
+        _ = service.configure(parameters(path), family: .v6)
+        #expect(unlink(path) == 0)
+        guard case .failed(let reason) = service.poll() else { Issue.record("expected a failure"); return }
+        #expect(reason.contains("No such file"))
+        #expect(service.poll() == .unchanged)
+        #expect(servedURI(service) == "coap://good")
+        try folder.write("store.json", store("coap://back"))
+        #expect(service.poll() == .reloaded(entries: 1))
+    }
+
+    @Test func filesOthersCanWriteAreRefused() throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("store.json", store("coap://good"))
+        #expect(chmod(path, 0o664) == 0)
+        let service = Service()
+        guard case .storeFailed(let error, nil) = service.configure(parameters(path), family: .v4) else {
+            Issue.record("a group-writable store must be refused at load"); return
+        }
+        #expect(error.description.contains("is writable by its group (mode 0664)"))
+        #expect(error.description.contains("rogue bootstrap server"))
+
+        #expect(chmod(path, 0o644) == 0)
+        #expect(service.poll() == .reloaded(entries: 1))            // chmod changes ctime: picked up
+
+        let certificate = try TestCertificate()
+        let certPath = try folder.write("bs.pem", certificate.pem)
+        #expect(chmod(certPath, 0o646) == 0)
+        try folder.write("store.json", store("coaps://bs", certificate: "bs.pem"))
+        guard case .failed(let reason) = service.poll() else { Issue.record("expected a refusal"); return }
+        #expect(reason.contains("bs.pem' is writable by every user (mode 0646)"))
+        #expect(chmod(certPath, 0o644) == 0)
+        #expect(service.poll() == .reloaded(entries: 1))
+
+        #expect(chmod(folder.path, 0o777) == 0)
+        try folder.write("store.json", store("coap://rogue"))
+        guard case .failed(let folderReason) = service.poll() else { Issue.record("expected a refusal"); return }
+        #expect(folderReason.contains("without the sticky bit (mode 0777)"))
+        #expect(chmod(folder.path, 0o1777) == 0)                       // sticky: like /tmp, accepted
+        #expect(service.poll() == .reloaded(entries: 1))
+        #expect(chmod(folder.path, 0o755) == 0)
+    }
+
+    @Test func inactiveServiceDoesNothing() throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("store.json", store("coap://good"))
+        let service = Service()
+        #expect(service.poll() == .inactive)
+        _ = service.configure(parameters(path, watch: 3), family: .v4)
+        #expect(service.watchIntervalMilliseconds == 3000)
+        service.stop()
+        try folder.write("store.json", store("coap://changed"))
+        #expect(service.poll() == .inactive)
+        #expect(service.watchIntervalMilliseconds == 0)
+    }
+
+    @Test func expiredAndExpiringCertificatesAreReportedAtLoadAndDaily() throws {
+        let folder = try TemporaryFolder()
+        let certificate = try TestCertificate()   // valid for 365 days
+        try folder.write("bs.pem", certificate.pem)
+        let path = try folder.write("store.json", store("coaps://bs", certificate: "bs.pem"))
+        let clock = Mutex(Date())
+        let service = Service(now: { clock.withLock { $0 } })
+        _ = service.configure(parameters(path), family: .v4)
+        #expect(service.takeEvents().isEmpty)
+
+        clock.withLock { $0 = $0.addingTimeInterval(350 * 86_400) }
+        #expect(service.poll() == .unchanged)
+        let soon = service.takeEvents()
+        #expect(soon.map(\.kind) == [.certificateExpiresSoon])
+        #expect(soon.first?.arguments.first == folder.path + "/bs.pem")
+        #expect(service.poll() == .unchanged)
+        #expect(service.takeEvents().isEmpty)                          // once a day, not every tick
+
+        clock.withLock { $0 = $0.addingTimeInterval(20 * 86_400) }
+        #expect(service.poll() == .unchanged)
+        #expect(service.takeEvents().map(\.kind) == [.certificateExpired])
+        #expect(service.snapshot?.store.entries.first?.certificate != nil)   // still served
+    }
+}
+
+@Suite("SnapshotPublisher: lock-free reads against a writer, real threads")
+struct PublisherTests {
+    final class Box: Sendable {
+        let value: Int
+        let alive: Atomic<Int>
+        init(_ value: Int) { self.value = value; alive = Atomic(1) }
+        deinit { alive.store(0, ordering: .sequentiallyConsistent) }
+    }
+
+    @Test func readersNeverSeeAReleasedObject() async throws {
+        let publisher = SnapshotPublisher<Box>()
+        publisher.publish(Box(0))
+        let stop = Atomic<Bool>(false)
+        let reads = Atomic<Int>(0)
+        let bad = Atomic<Int>(0)
+        let threads = (0..<4).map { _ in
+            Thread {
+                var last = 0
+                while !stop.load(ordering: .relaxed) {
+                    publisher.withCurrent { box in
+                        guard let box else { return }
+                        // Published values only grow; a freed box would read garbage or alive == 0.
+                        if box.alive.load(ordering: .sequentiallyConsistent) != 1 || box.value < last { bad.wrappingAdd(1, ordering: .relaxed) }
+                        last = box.value
+                    }
+                    reads.wrappingAdd(1, ordering: .relaxed)
+                }
+            }
+        }
+        threads.forEach { $0.start() }
+        for value in 1...20_000 { publisher.publish(Box(value)) }
+        stop.store(true, ordering: .relaxed)
+        while threads.contains(where: { !$0.isFinished }) { try await Task.sleep(nanoseconds: 1_000_000) }
+        #expect(bad.load(ordering: .relaxed) == 0)
+        #expect(reads.load(ordering: .relaxed) > 0)
+        #expect(publisher.current?.value == 20_000)
+    }
+
+    @Test func publishReleasesTheOldObject() {
+        let publisher = SnapshotPublisher<Box>()
+        let first = Box(1)
+        weak var weakFirst = first
+        publisher.publish(first)
+        _ = consume first
+        #expect(weakFirst != nil)
+        publisher.publish(nil)
+        #expect(weakFirst == nil)
+        #expect(publisher.current == nil)
+    }
+
+    @Test func countersLoseNothingUnderConcurrency() async throws {
+        let counters = PacketCounters(capacity: 8)
+        let threads = (0..<4).map { t in
+            Thread {
+                for i in 0..<10_000 {
+                    counters.record([.sentURI, .sentCertificate], subnetID: UInt32(1 + (i + t) % 12))
+                }
+            }
+        }
+        threads.forEach { $0.start() }
+        var total = StatisticDelta(subnetID: nil)
+        var perSubnet: [UInt32: UInt64] = [:]
+        func drain() {
+            for delta in counters.take() {
+                if let id = delta.subnetID { perSubnet[id, default: 0] += delta.uriSent }
+                else { total.uriSent += delta.uriSent; total.certificateSent += delta.certificateSent }
+            }
+        }
+        while threads.contains(where: { !$0.isFinished }) { drain(); try await Task.sleep(nanoseconds: 1_000_000) }
+        drain()
+        #expect(total.uriSent == 40_000 && total.certificateSent == 40_000)
+        #expect(perSubnet.count == 8)                               // table full: 8 subnets counted per subnet
+        #expect(perSubnet.values.reduce(0, +) <= 40_000)
+    }
+}
+
+@Suite("Control commands: Kea's answer format")
+struct CommandTests {
+    private func answer(_ service: Service, _ name: String, _ arguments: String = "",
+                        subnet: ExplainSubnet? = nil, error: String? = nil) throws -> [String: Any] {
+        let text = service.command(CommandRequest(name: name, arguments: Array(arguments.utf8), subnet: subnet, subnetError: error))
+        return try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    @Test func statusReloadAndExplain() throws {
+        let folder = try TemporaryFolder()
+        let certificate = try TestCertificate(commonName: "bs.example.com")
+        try folder.write("bs.pem", certificate.pem)
+        let path = try folder.write("store.json", #"{"entries": [{"subnet": "192.0.2.0/24", "bootstrap-uri": "coaps://bs", "server-certificate": "bs.pem"}]}"#)
+        let service = Service()
+        _ = service.configure(parameters(path), family: .v4)
+
+        let reload = try answer(service, "lwm2m-reload")
+        #expect(reload["result"] as? Int == 0)
+        #expect((reload["arguments"] as? [String: Any])?["entries"] as? Int == 1)
+        _ = service.takeStatistics()
+
+        let status = try answer(service, "lwm2m-status")
+        let arguments = try #require(status["arguments"] as? [String: Any])
+        #expect(status["result"] as? Int == 0)
+        #expect(arguments["store-file"] as? String == path)
+        #expect(arguments["entries"] as? Int == 1)
+        #expect(arguments["last-error"] is NSNull)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(arguments["sha256"] as? String == StoreLoader.hex(Array(SHA256.hash(data: bytes))))
+        let certificates = try #require(arguments["certificates"] as? [[String: Any]])
+        #expect(certificates.count == 1)
+        #expect(certificates.first?["subject"] as? String == "CN=bs.example.com")
+        #expect((arguments["counters"] as? [String: Any])?["reload-ok"] as? Int == 1)
+
+        let subnet = [UInt8]([192, 0, 2, 0]).withUnsafeBufferPointer {
+            ExplainSubnet(id: 5, prefixText: "192.0.2.0/24", prefix: PrefixKey(family: .v4, address: $0, length: 24), sharedNetwork: "net")
+        }
+        let explain = try answer(service, "lwm2m-explain", #"{"subnet-id": 5}"#, subnet: subnet)
+        #expect(explain["result"] as? Int == 0)
+        let details = try #require(explain["arguments"] as? [String: Any])
+        #expect((details["entry"] as? [String: Any])?["index"] as? Int == 1)
+        let options = try #require(details["options"] as? [[String: Any]])
+        let uriHex = try #require(options.first?["wire-hex"] as? String)
+        #expect(uriHex == "e00a" + Array("coaps://bs".utf8).map { String(format: "%02x", $0) }.joined())
+        #expect((details["subnet"] as? [String: Any])?["shared-network"] as? String == "net")
+
+        let elsewhere = [UInt8]([10, 0, 0, 0]).withUnsafeBufferPointer {
+            ExplainSubnet(id: 6, prefixText: "10.0.0.0/8", prefix: PrefixKey(family: .v4, address: $0, length: 8), sharedNetwork: nil)
+        }
+        #expect(try answer(service, "lwm2m-explain", #"{"subnet-id": 6}"#, subnet: elsewhere)["result"] as? Int == 3)
+        #expect(try answer(service, "lwm2m-explain", #"{"subnet-id": 7}"#, error: "no subnet with id 7")["text"] as? String
+                == "lwm2m-explain: no subnet with id 7")
+        #expect(try answer(service, "lwm2m-explain", #"{"subnet-id": "7"}"#)["result"] as? Int == 1)
+        #expect(try answer(service, "lwm2m-explain", #"{"address": "x", "subnet-id": 7}"#)["text"] as? String
+                == "lwm2m-explain: give either 'subnet-id' or 'address', not both")
+        #expect(try answer(service, "lwm2m-explain", #"{"subnet-id": 7, "client-classes": [1]}"#)["result"] as? Int == 1)
+        #expect(try answer(service, "lwm2m-nothing")["result"] as? Int == 1)
+    }
+
+    @Test func jsonTextIsEscaped() {
+        let value = JSONValue.object(["a\"b": .string("line\nbreak\u{1}"), "n": .integer(-3), "l": .array([.null, .bool(true)])])
+        #expect(value.serialized == #"{"a\"b":"line\nbreak\u0001","l":[null,true],"n":-3}"#)
+    }
+}
