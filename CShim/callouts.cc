@@ -134,6 +134,9 @@ load(LibraryHandle& handle) {
             LOG_WARN(logger, LWM2M_CERTIFICATE_NEVER_FITS).arg(result->store_path)
                 .arg(result->oversized_certificates);
         }
+        if (result->status != LWM2M_LOAD_BAD_PARAMETERS) {
+            setNeededFacts(result->needed_facts);
+        }
         switch (result->status) {
         case LWM2M_LOAD_OK:
             LOG_INFO(logger, LWM2M_LOADED).arg(result->store_path).arg(result->text);

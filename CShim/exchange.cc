@@ -13,7 +13,9 @@
 #include <boost/make_shared.hpp>
 #include <boost/shared_ptr.hpp>
 
+#include <atomic>
 #include <cstring>
+#include <string>
 #include <vector>
 
 using namespace isc::asiolink;
@@ -35,8 +37,16 @@ struct OptionValue {
     std::vector<uint8_t> value;
     lwm2m_bytes bytes = { nullptr, 0 };
 
+    OptionValue() = default;
+
     /// `query` may be null: then the value is absent.
     OptionValue(const PktPtr& query, uint16_t code) {
+        read(query, code);
+    }
+
+    void read(const PktPtr& query, uint16_t code) {
+        value.clear();
+        bytes = { nullptr, 0 };
         OptionPtr option = query ? query->getOption(code) : OptionPtr();
         if (option) {
             value = option->toBinary(false);
@@ -60,6 +70,56 @@ size_t dhcpv4WireSize(const Pkt4& response) {
     }
     return (size);
 }
+
+/// LWM2M_FACT_* bits the store in service needs: read from every query only
+/// when set, so a store of subnet entries costs no class lists or id copies.
+std::atomic<uint32_t> needed_facts(0);
+
+/// The facts that only some stores need, borrowed by the exchange for one
+/// call. Reads nothing for bits not in `wanted`; the class and network name
+/// buffers are per thread and keep their capacity, so a packet allocates
+/// nothing for them once the thread has seen one.
+class OptionalFacts {
+public:
+    void read(uint32_t wanted, bool v4, const PktPtr& query, const SubnetPtr& subnet, lwm2m_exchange& exchange) {
+        exchange.provided_facts = wanted;
+        if (wanted & LWM2M_FACT_CLIENT_ID) {
+            client_id_.read(query, v4 ? DHO_DHCP_CLIENT_IDENTIFIER : D6O_CLIENTID);
+            exchange.client_id = client_id_.bytes;
+        }
+        Pkt4Ptr query4 = (wanted & LWM2M_FACT_HW_ADDRESS) ? boost::dynamic_pointer_cast<Pkt4>(query) : Pkt4Ptr();
+        if (query4) {
+            hwaddr_ = query4->getHWAddr();   // held: the exchange borrows its bytes
+            if (hwaddr_ && !hwaddr_->hwaddr_.empty()) {
+                exchange.hardware_type = static_cast<uint8_t>(hwaddr_->htype_);
+                exchange.hardware_address.data = hwaddr_->hwaddr_.data();
+                exchange.hardware_address.length = hwaddr_->hwaddr_.size();
+            }
+        }
+        if (wanted & LWM2M_FACT_CLIENT_CLASSES) {
+            thread_local std::string classes;
+            classes.clear();
+            for (auto const& name : query->getClasses()) {
+                classes.append(name);
+                classes.push_back('\0');
+            }
+            exchange.client_classes.data = reinterpret_cast<const uint8_t*>(classes.data());
+            exchange.client_classes.length = classes.size();
+        }
+        if ((wanted & LWM2M_FACT_SHARED_NETWORK) && subnet) {
+            thread_local std::string network;
+            network = subnet->getSharedNetworkName();
+            if (!network.empty()) {
+                exchange.shared_network.data = reinterpret_cast<const uint8_t*>(network.data());
+                exchange.shared_network.length = network.size();
+            }
+        }
+    }
+
+private:
+    OptionValue client_id_;
+    HWAddrPtr hwaddr_;
+};
 
 SubnetPtr selectedSubnet(CalloutHandle& handle) {
     SubnetPtr subnet;
@@ -118,6 +178,16 @@ SubnetPtr servingSubnet(const SubnetPtr& selected, const PktPtr& response) {
 } // namespace
 
 void
+setNeededFacts(uint32_t facts) {
+    needed_facts.store(facts, std::memory_order_relaxed);
+}
+
+/// A store entry as the log names it: its position from 1, or "default".
+std::string entryLabel(int32_t index) {
+    return (index == LWM2M_ENTRY_DEFAULT ? std::string("default") : std::to_string(index + 1));
+}
+
+void
 rememberSubnet(CalloutHandle& handle, const SubnetPtr& subnet) {
     if (!subnet) {
         handle.deleteContext(SUBNET_CONTEXT);
@@ -156,14 +226,31 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
         OptionValue max_size(v4 ? query : PktPtr(), DHO_DHCP_MAX_MESSAGE_SIZE);
         exchange.max_message_size = max_size.bytes;
         exchange.reply_size = response4 ? dhcpv4WireSize(*response4) : response->len();
+        const lwm2m_exchange base = exchange;
 
         thread_local std::vector<uint8_t> buffer(4096);
         lwm2m_answer answer;
-        if (lwm2m_core_answer(&exchange, buffer.data(), buffer.size(), &answer) == 1) {
+        uint32_t wanted = needed_facts.load(std::memory_order_relaxed);
+        OptionalFacts optional;
+        if (wanted != 0) {
+            optional.read(wanted, v4, query, subnet, exchange);
+        }
+        int32_t status = lwm2m_core_answer(&exchange, buffer.data(), buffer.size(), &answer);
+        if (answer.needed_facts != wanted) {
+            // The store in service changed (a reload): follow it.
+            needed_facts.store(answer.needed_facts, std::memory_order_relaxed);
+        }
+        if (status == 2) {
+            exchange = base;
+            optional.read(answer.needed_facts, v4, query, subnet, exchange);
+            status = lwm2m_core_answer(&exchange, buffer.data(), buffer.size(), &answer);
+        }
+        if (status == 1) {
             buffer.resize(answer.bytes_needed);
-            if (lwm2m_core_answer(&exchange, buffer.data(), buffer.size(), &answer) != 0) {
-                return;
-            }
+            status = lwm2m_core_answer(&exchange, buffer.data(), buffer.size(), &answer);
+        }
+        if (status != 0) {
+            return;
         }
 
         const Option::Universe universe = v4 ? Option::V4 : Option::V6;
@@ -189,13 +276,13 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
                 .arg(subnet ? std::to_string(subnet->getID()) + " (" + subnet->toText() + ")" : std::string("(none selected)"));
         }
         if (answer.flags & LWM2M_ANSWER_URI_TOO_BIG) {
-            LOG_DEBUG(logger, DBG_PACKET, LWM2M_URI_TOO_BIG).arg(response->getLabel()).arg(answer.size_limit).arg(answer.entry_index + 1);
+            LOG_DEBUG(logger, DBG_PACKET, LWM2M_URI_TOO_BIG).arg(response->getLabel()).arg(answer.size_limit).arg(entryLabel(answer.entry_index));
         }
         if (answer.flags & LWM2M_ANSWER_CERTIFICATE_TOO_BIG) {
-            LOG_DEBUG(logger, DBG_PACKET, LWM2M_CERTIFICATE_TOO_BIG).arg(response->getLabel()).arg(answer.size_limit).arg(answer.entry_index + 1);
+            LOG_DEBUG(logger, DBG_PACKET, LWM2M_CERTIFICATE_TOO_BIG).arg(response->getLabel()).arg(answer.size_limit).arg(entryLabel(answer.entry_index));
         }
         if (octets > 0) {
-            LOG_DEBUG(logger, DBG_PACKET, LWM2M_OPTIONS_SENT).arg(response->getLabel()).arg(octets).arg(answer.entry_index + 1);
+            LOG_DEBUG(logger, DBG_PACKET, LWM2M_OPTIONS_SENT).arg(response->getLabel()).arg(octets).arg(entryLabel(answer.entry_index));
         }
     } catch (const std::exception& ex) {
         logCalloutFailure(callout, ex.what());

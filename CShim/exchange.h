@@ -14,6 +14,10 @@ namespace lwm2m {
 /// in a shared network the reply may lease from a sibling, see exchange.cc.)
 void rememberSubnet(isc::hooks::CalloutHandle& handle, const isc::dhcp::SubnetPtr& subnet);
 
+/// load(): the facts (LWM2M_FACT_* bits) the loaded store needs from every
+/// query. Replies keep it current (see lwm2m_core_answer).
+void setNeededFacts(uint32_t facts);
+
 /// pkt4_send / pkt6_send: ask the core which LwM2M options the reply gets and
 /// add them. Never throws.
 void completeReply(isc::hooks::CalloutHandle& handle, const char* callout,

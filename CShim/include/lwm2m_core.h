@@ -73,6 +73,10 @@ typedef struct lwm2m_load_result {
     char store_path[1024];
     /** Reason for a failure, or a one-line summary. NUL-terminated, truncated to fit. */
     char text[LWM2M_TEXT_CAPACITY];
+    /** LWM2M_FACT_* bits: the facts the loaded store needs from every query
+        (ABI 2). The shim reads only these; lwm2m_core_answer() says when the
+        need changes. */
+    uint32_t needed_facts;
 } lwm2m_load_result;
 
 /**
@@ -95,6 +99,18 @@ typedef struct lwm2m_bytes {
     size_t length;
 } lwm2m_bytes;
 
+/** Facts only some stores need (lwm2m_exchange.provided_facts, needed_facts). */
+enum {
+    /** hardware_type, hardware_address: the DHCPv4 query's chaddr. */
+    LWM2M_FACT_HW_ADDRESS = 1u << 0,
+    /** client_id: DHCPv4 option 61 value / DHCPv6 DUID (option 1 value). */
+    LWM2M_FACT_CLIENT_ID = 1u << 1,
+    /** client_classes: the query's Kea client classes. */
+    LWM2M_FACT_CLIENT_CLASSES = 1u << 2,
+    /** shared_network: the serving subnet's shared-network name. */
+    LWM2M_FACT_SHARED_NETWORK = 1u << 3,
+};
+
 /** The facts of one query/response pair, read by the shim. */
 typedef struct lwm2m_exchange {
     /** 4 or 6. */
@@ -116,8 +132,22 @@ typedef struct lwm2m_exchange {
     lwm2m_bytes max_message_size;
     /** Size of the reply on the wire as it stands, before our options: for
         DHCPv4 the whole DHCP message (header, cookie, options, END, the
-        extra headers of split options); for DHCPv6 the client message. */
+        extra headers of split options); for DHCPv6 the message as the server
+        sends it, Relay-reply layers included (Kea's Pkt6::len()). */
     size_t reply_size;
+
+    /* ABI 2: facts read only when the store needs them (LWM2M_FACT_*). */
+    /** LWM2M_FACT_* bits of the fields below that the shim filled in. */
+    uint32_t provided_facts;
+    /** DHCPv4 hardware type (htype) and address (chaddr, hlen octets). */
+    uint8_t hardware_type;
+    lwm2m_bytes hardware_address;
+    /** DHCPv4: option 61 value; DHCPv6: the DUID (option 1 value). data NULL when absent. */
+    lwm2m_bytes client_id;
+    /** The query's client class names, each followed by one NUL. */
+    lwm2m_bytes client_classes;
+    /** The serving subnet's shared-network name (no NUL); data NULL when none. */
+    lwm2m_bytes shared_network;
 } lwm2m_exchange;
 
 /** Where one option's bytes are in the output buffer. */
@@ -137,15 +167,22 @@ enum {
     LWM2M_ANSWER_URI_TOO_BIG = 1u << 3,
     /** No store entry applies to this exchange. */
     LWM2M_ANSWER_NO_ENTRY = 1u << 4,
+    /** DHCPv4 remember-requests: the REQUEST did not ask, its DISCOVER did (ABI 2). */
+    LWM2M_ANSWER_REMEMBERED = 1u << 5,
 };
+
+/** entry_index / certificate_entry_index of the store's "default" (ABI 2). */
+#define LWM2M_ENTRY_DEFAULT (-2)
 
 typedef struct lwm2m_answer {
     /** LWM2M_ANSWER_* bits. */
     uint32_t flags;
-    /** Store entry that applied (0-based index in the store), or -1. */
+    /** Store entry that gave the URI (0-based index in the store),
+        LWM2M_ENTRY_DEFAULT, or -1. */
     int32_t entry_index;
     /** DHCPv4: the client's limit that applied, in octets of IP datagram
-        (as option 57 counts); 0 when no limit applied. */
+        (as option 57 counts); DHCPv6: dhcpv6-max-reply-size; 0 when no
+        limit applied. */
     uint32_t size_limit;
     /** Number of valid spans below (0, 1 or 2). */
     uint32_t option_count;
@@ -155,12 +192,22 @@ typedef struct lwm2m_answer {
     lwm2m_option_span options[2];
     /** When the buffer was too small: the capacity needed; nothing was written. */
     size_t bytes_needed;
+    /* ABI 2 */
+    /** Store entry that gave the certificate (may be a more specific
+        certificate-only entry than entry_index), LWM2M_ENTRY_DEFAULT, or -1. */
+    int32_t certificate_entry_index;
+    /** LWM2M_FACT_* bits the store in service needs from every query. The
+        shim keeps them for the next query; when they include facts the
+        exchange did not provide, the call returns 2. */
+    uint32_t needed_facts;
 } lwm2m_answer;
 
 /**
  * Decide which LwM2M options go into this reply and copy their wire bytes
  * into `buffer`. Returns 0 on success (possibly with no options), 1 when
- * `buffer_capacity` is too small (see answer->bytes_needed; call again).
+ * `buffer_capacity` is too small (see answer->bytes_needed; call again),
+ * 2 when the store needs facts the exchange does not provide (see
+ * answer->needed_facts; fill them in and call again).
  */
 int32_t lwm2m_core_answer(const lwm2m_exchange *exchange,
                           uint8_t *buffer, size_t buffer_capacity,

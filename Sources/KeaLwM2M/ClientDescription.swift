@@ -93,10 +93,8 @@ struct ClientDescription {
                 notes.append("\(config.path) has \(known ? "a" : "no") reservation for \(key) \(value)")
             }
         }
-        // Facts today's selectors do not use (see SelectorMatch).
-        if !command.classes.isEmpty || hardwareAddress != nil || duid != nil {
-            notes.append("--class, --hw and --duid are accepted, but the store's selectors (subnet-id, subnet) do not use them")
-        }
+        if family == .v6, hardwareAddress != nil { notes.append("--hw applies to DHCPv4 host entries only; ignored") }
+        if family == .v4, duid != nil { notes.append("--duid applies to DHCPv6 host entries only; ignored") }
         if family == .v6, command.maxMessageSize != nil { notes.append("--max-message-size applies to DHCPv4 only; ignored") }
         return ClientDescription(family: family, subnetID: subnetID, prefix: prefix, classes: command.classes,
                                  hardwareAddress: hardwareAddress, duid: duid,
@@ -123,9 +121,18 @@ struct ClientDescription {
         let option57: [UInt8]? = maxMessageSize.map { [UInt8(truncatingIfNeeded: $0 >> 8), UInt8(truncatingIfNeeded: $0)] }
         return requested.withUnsafeBufferPointer { requestedBuffer in
             func call(_ sizeBuffer: UnsafeBufferPointer<UInt8>?) -> Result {
-                body(ExchangeFacts(family: family, queryType: 1, responseType: 2, subnetID: subnetID,
-                                   subnetPrefix: prefixKey, requestedOptions: requestedBuffer,
-                                   maxMessageSize: sizeBuffer, replySize: family == .v4 ? replySize : 0))
+                var classList: [UInt8] = []
+                for name in classes { classList.append(contentsOf: Array(name.utf8)); classList.append(0) }
+                let hardware: [UInt8]? = family == .v4 ? hardwareAddress : nil
+                let id: [UInt8]? = family == .v6 ? duid : nil
+                return classList.withUnsafeBufferPointer { (classBuffer: UnsafeBufferPointer<UInt8>) -> Result in
+                    Self.withOptional(hardware) { (hardwareBuffer: UnsafeBufferPointer<UInt8>?) -> Result in
+                        Self.withOptional(id) { (idBuffer: UnsafeBufferPointer<UInt8>?) -> Result in
+                            body(makeFacts(requested: requestedBuffer, option57: sizeBuffer, classes: classBuffer,
+                                           hardware: hardwareBuffer, id: idBuffer))
+                        }
+                    }
+                }
             }
             guard let option57 else { return call(nil) }
             return option57.withUnsafeBufferPointer { call($0) }
@@ -133,13 +140,42 @@ struct ClientDescription {
     }
 }
 
+extension ClientDescription {
+    /// The exchange facts of this client, the optional ones included.
+    fileprivate func makeFacts(requested: UnsafeBufferPointer<UInt8>, option57: UnsafeBufferPointer<UInt8>?,
+                               classes classBuffer: UnsafeBufferPointer<UInt8>,
+                               hardware: UnsafeBufferPointer<UInt8>?, id: UnsafeBufferPointer<UInt8>?) -> ExchangeFacts {
+        var facts = ExchangeFacts(family: family, queryType: 1, responseType: 2, subnetID: subnetID,
+                                  subnetPrefix: prefixKey, requestedOptions: requested,
+                                  maxMessageSize: option57, replySize: family == .v4 ? replySize : 0)
+        facts.provided = [.hardwareAddress, .clientID, .clientClasses, .sharedNetwork]
+        facts.hardwareType = 1
+        facts.hardwareAddress = hardware
+        facts.clientID = id
+        facts.clientClasses = classes.isEmpty ? nil : classBuffer
+        return facts
+    }
+
+    fileprivate static func withOptional<R>(_ bytes: [UInt8]?, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+        guard let bytes else { return body(nil) }
+        return bytes.withUnsafeBufferPointer { body($0) }
+    }
+}
+
 /// Whether an entry's selector names the client: the explanation beside the
-/// core's decision (the decision itself is Snapshot.answer's).
+/// core's decision (the decision itself is Snapshot.answer's). The client's
+/// shared network and client-id are not described, so those selectors never
+/// match here.
 enum SelectorMatch {
     static func matches(_ selector: StoreEntry.Selector, client: ClientDescription) -> Bool {
         switch selector {
         case .subnetID(let id): client.subnetID == id
         case .subnet(let prefix): client.prefixKey == PrefixKey(prefix)
+        case .clientClass(let name): client.classes.contains(name)
+        case .host(.hwAddress(let bytes)): client.family == .v4 && client.hardwareAddress == bytes
+        case .host(.duid(let bytes)): client.family == .v6 && client.duid == bytes
+        case .host(.clientID), .sharedNetwork: false
+        case .storeDefault: true
         }
     }
 }

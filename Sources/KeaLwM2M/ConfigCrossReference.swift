@@ -20,6 +20,17 @@ enum SelectorReference: Equatable {
         switch selector {
         case .subnetID(let id): self = .subnetID(id)
         case .subnet(let prefix): self = .subnet(prefix)
+        case .clientClass(let name): self = .clientClass(name)
+        case .sharedNetwork(let name): self = .sharedNetwork(name)
+        case .host(let id):
+            let key: String
+            switch id {
+            case .hwAddress: key = HostIdentifier.Key.hwAddress
+            case .clientID: key = HostIdentifier.Key.clientID
+            case .duid: key = HostIdentifier.Key.duid
+            }
+            self = .host(identifier: key, value: Output.hex(id.bytes))
+        case .storeDefault: self = .everyone
         }
     }
 }
@@ -75,7 +86,7 @@ struct ConfigCrossReference {
         var lines: [String] = []
         var reached = Set<Int>()
         var unresolvedReach = false
-        for entry in store.entries {
+        for entry in store.allEntries where entry.applies(to: config.family) {
             let reference = SelectorReference(entry.selector)
             switch resolve(reference) {
             case .subnets(let found):

@@ -80,11 +80,12 @@ struct Explain: ParsableCommand {
         for note in client.notes { print("note: \(note)") }
 
         // Why: every entry of this family, and whether its selector names this client.
-        print("entries for \(family) (an entry for the subnet's id wins over one for its prefix):")
-        for entry in loaded.entries {
+        print("entries for \(family) (most specific first: host, client-class, subnet-id, subnet, shared-network, default):")
+        for entry in loaded.allEntries.sorted(by: { $0.selector.precedence < $1.selector.precedence }) {
             guard entry.applies(to: family) else { continue }
             let matches = SelectorMatch.matches(entry.selector, client: client)
-            print("  entry \(entry.index + 1) (\(entry.selector)): \(matches ? "matches" : "does not match")")
+            let name = entry.index == StoreEntry.defaultIndex ? "default" : "entry \(entry.index + 1) (\(entry.selector))"
+            print("  \(name): \(matches ? "matches" : "does not match")")
         }
 
         let answer = client.withFacts(parameters: parameters) { facts in

@@ -9,15 +9,16 @@ struct ExplainReport {
 
     func print() {
         let family = snapshot.family
-        guard let index = answer.entryIndex, index < snapshot.store.entries.count else {
+        guard let index = answer.entryIndex, let entry = Self.entry(index, in: snapshot.store) else {
             Swift.print("result: no entry applies; the reply carries no LwM2M options")
             return
         }
-        let entry = snapshot.store.entries[index]
-        Swift.print("result: entry \(index + 1) (\(entry.selector)) applies")
-        Swift.print("  bootstrap-uri: \(entry.bootstrapURI)")
-        if let certificate = entry.certificate {
-            Swift.print("  server-certificate: \(entry.certificatePath ?? "?") (\(certificate.der.count) octets DER)")
+        Swift.print("result: \(Self.name(entry)) applies")
+        Swift.print("  bootstrap-uri: \(entry.bootstrapURI.map(\.description) ?? "none")")
+        let certificateEntry = answer.certificateEntryIndex.flatMap { Self.entry($0, in: snapshot.store) }
+        if let certificateEntry, let certificate = certificateEntry.certificate {
+            let from = certificateEntry.index == entry.index ? "" : ", from \(Self.name(certificateEntry))"
+            Swift.print("  server-certificate: \(certificateEntry.certificatePath ?? "?") (\(certificate.der.count) octets DER\(from))")
             for line in CertificateSummary.lines(certificate) { Swift.print("    \(line)") }
         } else {
             Swift.print("  server-certificate: none")
@@ -38,6 +39,15 @@ struct ExplainReport {
             Swift.print("certificate option (code \(snapshot.parameters.serverCertificateCode)), \(range.count) octets:")
             wire(Array(buffer[range]), family: family)
         }
+    }
+
+    private static func entry(_ index: Int, in store: Store) -> StoreEntry? {
+        if index == StoreEntry.defaultIndex { return store.defaultEntry }
+        return store.entries.indices.contains(index) ? store.entries[index] : nil
+    }
+
+    private static func name(_ entry: StoreEntry) -> String {
+        entry.index == StoreEntry.defaultIndex ? "the default" : "entry \(entry.index + 1) (\(entry.selector))"
     }
 
     private func wire(_ bytes: [UInt8], family: AddressFamily) {

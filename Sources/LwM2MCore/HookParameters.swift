@@ -10,6 +10,30 @@ public struct HookParameters: Sendable, Equatable {
     /// DHCPv4 only: the largest reply, in octets including IP and UDP headers,
     /// for a client that sent no option 57 (`default-max-message-size`).
     public var defaultMaxMessageSize: Int
+    /// DHCPv6 only: the largest reply, in octets of DHCPv6 message as the server
+    /// sends it, Relay-reply layers included (`dhcpv6-max-reply-size`).
+    public var dhcpv6MaxReplySize: Int = HookParameters.defaultDHCPv6MaxReplySize
+    /// DHCPv4 only: remember which clients asked in DISCOVER (`remember-requests`); nil when off.
+    public var rememberRequests: RememberPolicy? = nil
+
+    /// What a 1500-octet link carries: 1500 − 40 (IPv6 header) − 8 (UDP header).
+    public static let defaultDHCPv6MaxReplySize = 1452
+    /// From what every IPv6 link carries (1280 − 48) to the largest UDP payload.
+    public static let dhcpv6MaxReplySizeRange = 1232...65527
+
+    /// `remember-requests`: a DHCPv4 client whose DISCOVER asked for the LwM2M
+    /// options gets them in the ACK to its REQUEST even if the REQUEST's PRL
+    /// does not ask, for `lifetime` seconds, for at most `maxClients` clients.
+    public struct RememberPolicy: Sendable, Equatable {
+        public var lifetime: Int
+        public var maxClients: Int
+        public init(lifetime: Int = 60, maxClients: Int = 10_000) {
+            self.lifetime = lifetime
+            self.maxClients = maxClients
+        }
+        public static let lifetimeRange = 1...3600
+        public static let maxClientsRange = 1...1_000_000
+    }
     /// Seconds between two checks of the store and certificate files for
     /// changes (`watch-interval`); 0 turns hot reload off.
     public var watchInterval: Int = 1
@@ -34,8 +58,11 @@ public struct HookParameters: Sendable, Equatable {
         public static let bootstrapURICode = "bootstrap-uri-code"
         public static let serverCertificateCode = "server-certificate-code"
         public static let defaultMaxMessageSize = "default-max-message-size"
+        public static let dhcpv6MaxReplySize = "dhcpv6-max-reply-size"
+        public static let rememberRequests = "remember-requests"
         public static let watchInterval = "watch-interval"
-        static let all = [storeFile, bootstrapURICode, serverCertificateCode, defaultMaxMessageSize, watchInterval]
+        static let all = [storeFile, bootstrapURICode, serverCertificateCode, defaultMaxMessageSize,
+                          dhcpv6MaxReplySize, rememberRequests, watchInterval]
     }
 
     /// Validates the parameters Kea passed to `load()`.
@@ -92,6 +119,23 @@ public struct HookParameters: Sendable, Equatable {
             }
             maxMessageSize = Int(clamping: size)
         }
+        var v6Limit = defaultDHCPv6MaxReplySize
+        if let value = map[Key.dhcpv6MaxReplySize] {
+            guard family == .v6 else {
+                throw ParameterError(parameter: Key.dhcpv6MaxReplySize,
+                                     reason: "applies to DHCPv6 only; DHCPv4 uses option 57 and default-max-message-size")
+            }
+            let range = dhcpv6MaxReplySizeRange
+            guard case .integer(let size) = value, range.contains(Int(clamping: size)) else {
+                throw ParameterError(parameter: Key.dhcpv6MaxReplySize,
+                                     reason: "must be an integer from \(range.lowerBound) to \(range.upperBound) (octets of DHCPv6 message, relay layers included; 1452 for 1500-octet links, 1232 for 1280)")
+            }
+            v6Limit = Int(clamping: size)
+        }
+        var remember: RememberPolicy? = nil
+        if let value = map[Key.rememberRequests] {
+            remember = try rememberPolicy(value, family: family)
+        }
         var watchInterval = 1
         if let value = map[Key.watchInterval] {
             guard case .integer(let seconds) = value, watchIntervalRange.contains(Int(clamping: seconds)) else {
@@ -102,7 +146,29 @@ public struct HookParameters: Sendable, Equatable {
         }
         return HookParameters(storeFile: storeFile, bootstrapURICode: uriCode,
                               serverCertificateCode: certificateCode, defaultMaxMessageSize: maxMessageSize,
-                              watchInterval: watchInterval)
+                              dhcpv6MaxReplySize: v6Limit, rememberRequests: remember, watchInterval: watchInterval)
+    }
+
+    private static func rememberPolicy(_ value: JSONValue, family: AddressFamily) throws(ParameterError) -> RememberPolicy? {
+        let key = Key.rememberRequests
+        guard family == .v4 else {
+            throw ParameterError(parameter: key, reason: "applies to DHCPv4 only (DISCOVER then REQUEST); remove it from the DHCPv6 configuration")
+        }
+        guard case .object(let map) = value else {
+            throw ParameterError(parameter: key, reason: "must be a map such as {\"lifetime\": 60, \"max-clients\": 10000}, not \(value.kind)")
+        }
+        if let unknown = map.keys.sorted().first(where: { $0 != "lifetime" && $0 != "max-clients" }) {
+            throw ParameterError(parameter: key, reason: "unknown key '\(unknown)' (known: lifetime, max-clients)")
+        }
+        var policy = RememberPolicy()
+        for (name, range) in [("lifetime", RememberPolicy.lifetimeRange), ("max-clients", RememberPolicy.maxClientsRange)] {
+            guard let given = map[name] else { continue }
+            guard case .integer(let number) = given, range.contains(Int(clamping: number)) else {
+                throw ParameterError(parameter: key, reason: "'\(name)' must be an integer from \(range.lowerBound) to \(range.upperBound)")
+            }
+            if name == "lifetime" { policy.lifetime = Int(clamping: number) } else { policy.maxClients = Int(clamping: number) }
+        }
+        return policy
     }
 
     private static func code(_ key: String, in map: [String: JSONValue], default defaultCode: UInt16,

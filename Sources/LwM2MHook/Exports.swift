@@ -14,6 +14,7 @@ public func lwm2mCoreConfigure(_ input: UnsafePointer<lwm2m_config_input>?,
     result.pointee.entry_count = 0
     result.pointee.certificate_count = 0
     result.pointee.kept_previous_store = 0
+    result.pointee.needed_facts = 0
     CText.write("", into: &result.pointee.store_path)
     CText.write("", into: &result.pointee.oversized_certificates)
     guard let input, let family = AddressFamily(rawValue: input.pointee.family) else {
@@ -56,6 +57,7 @@ public func lwm2mCoreConfigure(_ input: UnsafePointer<lwm2m_config_input>?,
 private func report(_ snapshot: Snapshot, into result: UnsafeMutablePointer<lwm2m_load_result>) {
     result.pointee.entry_count = UInt32(clamping: snapshot.entryCount)
     result.pointee.certificate_count = UInt32(clamping: snapshot.certificateCount)
+    result.pointee.needed_facts = snapshot.neededFacts.rawValue
     CText.write(snapshot.entriesWithOversizedCertificates.map(String.init).joined(separator: ", "),
                 into: &result.pointee.oversized_certificates)
 }
@@ -78,6 +80,7 @@ public func lwm2mCoreAnswer(_ exchange: UnsafePointer<lwm2m_exchange>?,
     guard let answer else { return 0 }
     answer.pointee = lwm2m_answer()
     answer.pointee.entry_index = -1
+    answer.pointee.certificate_entry_index = -1
     guard let exchange, let family = AddressFamily(rawValue: exchange.pointee.family) else { return 0 }
     // Lock-free and without retaining: the snapshot is valid inside the closure.
     return service.withSnapshot { snapshot in
@@ -88,23 +91,36 @@ public func lwm2mCoreAnswer(_ exchange: UnsafePointer<lwm2m_exchange>?,
 
 private func fill(_ answer: UnsafeMutablePointer<lwm2m_answer>, from x: lwm2m_exchange, family: AddressFamily,
                   snapshot: Snapshot, buffer: UnsafeMutablePointer<UInt8>?, capacity: Int) -> Int32 {
+    let needed = snapshot.neededFacts
+    answer.pointee.needed_facts = needed.rawValue
+    let provided = Facts(rawValue: x.provided_facts)
+    guard provided.isSuperset(of: needed) else { return 2 }
     var prefix: PrefixKey? = nil
     if x.has_subnet != 0 {
         prefix = withUnsafeBytes(of: x.subnet_prefix) { raw in
             PrefixKey(family: family, address: raw.bindMemory(to: UInt8.self), length: x.subnet_prefix_length)
         }
     }
-    let facts = ExchangeFacts(family: family, queryType: x.query_type, responseType: x.response_type,
+    var facts = ExchangeFacts(family: family, queryType: x.query_type, responseType: x.response_type,
                               subnetID: x.has_subnet != 0 ? x.subnet_id : nil, subnetPrefix: prefix,
                               requestedOptions: CBytes.buffer(x.requested_options),
                               maxMessageSize: CBytes.buffer(x.max_message_size),
                               replySize: x.reply_size)
+    if !needed.isEmpty {
+        facts.provided = provided
+        facts.hardwareType = x.hardware_type
+        facts.hardwareAddress = CBytes.buffer(x.hardware_address)
+        facts.clientID = CBytes.buffer(x.client_id)
+        facts.clientClasses = CBytes.buffer(x.client_classes)
+        facts.sharedNetwork = CBytes.buffer(x.shared_network)
+    }
     let output = UnsafeMutableRawBufferPointer(start: buffer, count: buffer == nil ? 0 : max(0, capacity))
     let decision = snapshot.answer(facts, into: output)
     if decision.bytesNeeded == 0 { service.counters.record(decision.flags, subnetID: facts.subnetID) }
 
     answer.pointee.flags = decision.flags.rawValue
     answer.pointee.entry_index = decision.entryIndex.map { Int32(clamping: $0) } ?? -1
+    answer.pointee.certificate_entry_index = decision.certificateEntryIndex.map { Int32(clamping: $0) } ?? -1
     answer.pointee.size_limit = UInt32(clamping: decision.sizeLimit)
     answer.pointee.bytes_needed = decision.bytesNeeded
     let parameters = snapshot.parameters

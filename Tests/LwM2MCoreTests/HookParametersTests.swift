@@ -84,3 +84,43 @@ struct HookParameterCollisionTests {
         }
     }
 }
+
+@Suite("Hook parameters: dhcpv6-max-reply-size and remember-requests")
+struct SelectionParametersTests {
+    func parse(_ json: String, _ family: AddressFamily) throws(ParameterError) -> HookParameters {
+        try HookParameters.parse(json: Array(json.utf8), family: family, keaDefinedCodes: [])
+    }
+
+    func reason(_ json: String, _ family: AddressFamily) -> String {
+        do { _ = try parse(json, family); return "accepted" } catch { return error.description }
+    }
+
+    @Test func defaultsAndValues() throws {
+        let v6 = try parse(#"{"store-file": "s"}"#, .v6)
+        #expect(v6.dhcpv6MaxReplySize == 1452 && v6.rememberRequests == nil)
+        #expect(try parse(#"{"store-file": "s", "dhcpv6-max-reply-size": 1232}"#, .v6).dhcpv6MaxReplySize == 1232)
+        #expect(try parse(#"{"store-file": "s", "dhcpv6-max-reply-size": 65527}"#, .v6).dhcpv6MaxReplySize == 65527)
+        let v4 = try parse(#"{"store-file": "s", "remember-requests": {}}"#, .v4)
+        #expect(v4.rememberRequests == .init(lifetime: 60, maxClients: 10_000))
+        let set = try parse(#"{"store-file": "s", "remember-requests": {"lifetime": 30, "max-clients": 5}}"#, .v4)
+        #expect(set.rememberRequests == .init(lifetime: 30, maxClients: 5))
+    }
+
+    @Test("invalid values", arguments: [
+        (#"{"store-file": "s", "dhcpv6-max-reply-size": 1231}"#, AddressFamily.v6, "parameter 'dhcpv6-max-reply-size': must be an integer from 1232 to 65527"),
+        (#"{"store-file": "s", "dhcpv6-max-reply-size": 65528}"#, .v6, "must be an integer from 1232 to 65527"),
+        (#"{"store-file": "s", "dhcpv6-max-reply-size": "1452"}"#, .v6, "must be an integer"),
+        (#"{"store-file": "s", "dhcpv6-max-reply-size": 1452}"#, .v4, "parameter 'dhcpv6-max-reply-size': applies to DHCPv6 only"),
+        (#"{"store-file": "s", "remember-requests": {}}"#, .v6, "parameter 'remember-requests': applies to DHCPv4 only"),
+        (#"{"store-file": "s", "remember-requests": true}"#, .v4, "parameter 'remember-requests': must be a map"),
+        (#"{"store-file": "s", "remember-requests": {"ttl": 5}}"#, .v4, "unknown key 'ttl' (known: lifetime, max-clients)"),
+        (#"{"store-file": "s", "remember-requests": {"lifetime": 0}}"#, .v4, "'lifetime' must be an integer from 1 to 3600"),
+        (#"{"store-file": "s", "remember-requests": {"lifetime": 3601}}"#, .v4, "'lifetime' must be an integer from 1 to 3600"),
+        (#"{"store-file": "s", "remember-requests": {"max-clients": 0}}"#, .v4, "'max-clients' must be an integer from 1 to 1000000"),
+        (#"{"store-file": "s", "remember-requests": {"max-clients": 1000001}}"#, .v4, "'max-clients' must be an integer from 1 to 1000000"),
+    ])
+    func invalid(json: String, family: AddressFamily, expected: String) {
+        let text = reason(json, family)
+        #expect(text.contains(expected), "\(text)")
+    }
+}

@@ -15,7 +15,7 @@ private func store(_ uri: String, certificate: String? = nil) -> String {
 }
 
 private func servedURI(_ service: Service) -> String? {
-    service.snapshot?.store.entries.first?.bootstrapURI.description
+    service.snapshot?.store.entries.first?.bootstrapURI?.description
 }
 
 @Suite("Operations: change detection, reload, dedupe, permissions")
@@ -201,6 +201,9 @@ struct PublisherTests {
             }
         }
         threads.forEach { $0.start() }
+        // On a loaded machine the readers may not have run yet: wait for them
+        // (at most 10 s), so the publishes really race with reads.
+        for _ in 0..<10_000 where reads.load(ordering: .relaxed) == 0 { try await Task.sleep(nanoseconds: 1_000_000) }
         for value in 1...20_000 { publisher.publish(Box(value)) }
         stop.store(true, ordering: .relaxed)
         while threads.contains(where: { !$0.isFinished }) { try await Task.sleep(nanoseconds: 1_000_000) }

@@ -19,7 +19,7 @@ struct ServiceTests {
             Issue.record("expected the previous store to be kept"); return
         }
         #expect(error.description.contains("scheme 'http'"))
-        #expect(serving.store.entries.first?.bootstrapURI.description == "coap://good")
+        #expect(serving.store.entries.first?.bootstrapURI?.description == "coap://good")
         #expect(service.snapshot === serving)
 
         var other = parameters

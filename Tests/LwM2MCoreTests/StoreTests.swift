@@ -60,10 +60,10 @@ struct StoreTests {
         #expect(lines == [
             "DIR/store.json: entry 1 (subnet 192.0.2.0/24): bootstrap-uri 'http://bs.example.com' scheme 'http' is not one of coap, coaps, coap+tcp, coaps+tcp",
             "DIR/store.json: entry 2: 'subnet-id' must be an integer from 1 to 4294967295",
-            "DIR/store.json: entry 3: needs 'subnet' or 'subnet-id'",
-            "DIR/store.json: entry 4: give either 'subnet' or 'subnet-id', not both",
-            "DIR/store.json: entry 5 (subnet 198.51.100.0/24): unknown key 'colour' (known: bootstrap-uri, comment, server-certificate, subnet, subnet-id)",
-            "DIR/store.json: entry 6 (subnet 198.51.100.0/24): needs 'bootstrap-uri'",
+            "DIR/store.json: entry 3: needs one of 'host', 'client-class', 'subnet', 'subnet-id', 'shared-network'",
+            "DIR/store.json: entry 4: give one of 'subnet', 'subnet-id', not several",
+            "DIR/store.json: entry 5 (subnet 198.51.100.0/24): unknown key 'colour' (known: always-send, bootstrap-uri, client-class, comment, host, server-certificate, shared-network, subnet, subnet-id)",
+            "DIR/store.json: entry 6 (subnet 198.51.100.0/24): needs 'bootstrap-uri' (or, for a certificate-only entry, 'server-certificate')",
             "DIR/store.json: entry 7 (subnet 203.0.113.0/24): server-certificate 'DIR/missing.pem' cannot open: No such file or directory",
             "DIR/store.json: entry 8: must be a map, not a string",
         ])
@@ -86,7 +86,8 @@ struct StoreTests {
         ("[]", "DIR/store.json: must be a JSON map with an \"entries\" list, not a list"),
         ("{}", "DIR/store.json: has no \"entries\" list"),
         (#"{"entries": {}}"#, "DIR/store.json: \"entries\" must be a list"),
-        (#"{"entries": [], "default": 1}"#, "DIR/store.json: unknown key 'default' (known: comment, entries)"),
+        (#"{"entries": [], "defaults": 1}"#, "DIR/store.json: unknown key 'defaults' (known: comment, default, entries)"),
+        (#"{"entries": [], "default": 1}"#, "DIR/store.json: default: must be a map, not an integer"),
         (#"{"entries": [{"subnet": "192.0.2.1/24", "bootstrap-uri": "coap://a"}]}"#,
          "DIR/store.json: entry 1: subnet '192.0.2.1/24': host bits are set; the subnet is 192.0.2.0/24"),
     ])

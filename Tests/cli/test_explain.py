@@ -81,7 +81,31 @@ def test_address_resolved_through_kea_config(cli, store, tmp_path):
 def test_class_and_identifiers_accepted(cli, store):
     out = run("explain", store, "--subnet-id", 1, "--class", "gold", "--hw", "02:00:00:00:00:01", check=0).stdout
     assert "classes gold" in out and "hw 02:00:00:00:00:01" in out
-    assert "note: --class, --hw and --duid are accepted" in out
+    assert "result: entry 2 (subnet-id 1) applies" in out, "no class or host entry: the subnet's"
+
+
+def test_class_host_and_default_entries(cli, tmp_path):
+    """Selection beyond the subnet: host > class > subnet-id > default, and a
+    certificate-only entry more specific than the URI's."""
+    import json
+    store = write_store(tmp_path, [
+        {"host": {"hw-address": "02:00:00:00:00:01"}, "bootstrap-uri": "coap://host"},
+        {"client-class": "gold", "bootstrap-uri": "coap://gold"},
+        {"subnet-id": 1, "bootstrap-uri": URI_ID},
+        {"client-class": "signed", "server-certificate": str(DATA / "small.pem")},
+    ])
+    doc = json.loads(store.read_text())
+    doc["default"] = {"bootstrap-uri": "coap://default"}
+    store.write_text(json.dumps(doc))
+    out = run("explain", store, "--subnet-id", 1, "--class", "gold", "--hw", "02:00:00:00:00:01", check=0).stdout
+    assert "result: entry 1 (host hw-address 02:00:00:00:00:01) applies" in out, out
+    out = run("explain", store, "--subnet-id", 1, "--class", "gold", check=0).stdout
+    assert "result: entry 2 (client-class 'gold') applies" in out, out
+    out = run("explain", store, "--subnet-id", 1, "--class", "signed", "--max-message-size", 1500, check=0).stdout
+    assert "result: entry 3 (subnet-id 1) applies" in out, out
+    assert "from entry 4 (client-class 'signed')" in out, out
+    out = run("explain", store, "--subnet-id", 9, check=0).stdout
+    assert "result: the default applies" in out and "  default: matches" in out, out
 
 
 @pytest.mark.parametrize("args,needle", [

@@ -449,3 +449,70 @@ def test_dhclient4_default_max_message_size(hook, suite, certs, kea_factory, cli
     finally:
         shutil.rmtree(store_dir, ignore_errors=True)
     assert decimals(env["new_lwm2m_server_certificate"]) == b"\x04" + certs["large"]
+
+
+# --------------------------------------------------------------------------
+# ISC dhclient and selection: a vendor class picks the entry (v4 and v6)
+# --------------------------------------------------------------------------
+
+CAMERA_URI = b"coaps://bs-cams.example.com"
+
+
+def class_store(directory: Path) -> Path:
+    """Subnet entries of the suite (A: large certificate) plus a class entry
+    for Kea's built-in class of vendor class "camera", small certificate,
+    always-send."""
+    entries = [
+        {"subnet": lab.SUBNETS[4]["A"][0], "bootstrap-uri": URIS["A"], "server-certificate": "large.pem"},
+        {"subnet": lab.SUBNETS[6]["A"][0], "bootstrap-uri": URIS["A"], "server-certificate": "large.pem"},
+        {"client-class": "VENDOR_CLASS_camera", "bootstrap-uri": CAMERA_URI.decode(),
+         "server-certificate": "small.pem", "always-send": True},
+    ]
+    return lab.write_store(directory / "store.json", entries,
+                           {"large.pem": DATA / "large.pem", "small.pem": DATA / "small.pem"})
+
+
+@needs_dhclient
+@pytest.mark.parametrize("request_codes", [True, False], ids=["requested", "always-send"])
+def test_dhclient4_vendor_class_selects_entry(request_codes, hook, suite, certs, kea_factory,
+                                              client_factory, tmp_path):
+    """dhclient sending vendor-class-identifier "camera" gets the camera
+    entry's URI and certificate instead of its subnet's; with always-send
+    it gets them even when it does not request the codes."""
+    net, _ = kea_factory(4, suite.body(4, hook, class_store(tmp_path)))
+    client = client_factory(net, "dhclient")
+    conf = client.write("dhclient.conf", "\n".join([
+        "option lwm2m-bootstrap-uri code 224 = text;",
+        "option lwm2m-server-certificate code 225 = array of unsigned integer 8;",
+        "also request lwm2m-bootstrap-uri, lwm2m-server-certificate;" if request_codes else "",
+        'send vendor-class-identifier "camera";',
+        "send dhcp-max-message-size 1500;"]) + "\n")
+    env = client.run(["dhclient", "-4", "-d", "-1", "-cf", str(conf), "-sf", str(client.script),
+                      "-lf", str(client.dir / "leases"), "-pf", str(client.dir / "dhclient.pid"),
+                      lab.CLIENT_IF], "BOUND", exits=False)
+    assert env["new_lwm2m_bootstrap_uri"].encode() == CAMERA_URI, env
+    assert decimals(env["new_lwm2m_server_certificate"]) == b"\x04" + certs["small"]
+
+
+@needs_dhclient
+def test_dhclient6_vendor_class_selects_entry(hook, suite, certs, kea_factory, client_factory, tmp_path):
+    """dhclient -6 (Solicit/Request) with vendor class "camera" (option 16):
+    the camera entry applies; without the vendor class, the subnet's."""
+    store = class_store(tmp_path)
+    net, _ = kea_factory(6, suite.body(6, hook, store))
+    for vendor, uri, cert in ((True, CAMERA_URI, certs["small"]), (False, URI_A, certs["large"])):
+        client = client_factory(net, "dhclient6")
+        conf = client.write("dhclient6.conf", "\n".join([
+            "option dhcp6.lwm2m-bootstrap-uri code 200 = text;",
+            "option dhcp6.lwm2m-server-certificate code 201 = array of unsigned integer 8;",
+            "also request dhcp6.lwm2m-bootstrap-uri, dhcp6.lwm2m-server-certificate;",
+            # dhclient 4.4 defines no DHCPv6 vendor class option: declare option
+            # 16 (enterprise number, then one length-prefixed vendor-class-data).
+            "option dhcp6.lwm2m-vendor-class code 16 = {integer 32, integer 16, string};",
+            'send dhcp6.lwm2m-vendor-class 4491 6 "camera";' if vendor else ""]) + "\n")
+        env = client.run(["dhclient", "-6", "-d", "-1", "-cf", str(conf), "-sf", str(client.script),
+                          "-lf", str(client.dir / "leases"), "-pf", str(client.dir / "dhclient.pid"),
+                          lab.CLIENT_IF], "BOUND6", exits=False)
+        assert env["new_dhcp6_lwm2m_bootstrap_uri"].encode() == uri, env
+        assert decimals(env["new_dhcp6_lwm2m_server_certificate"]) == b"\x04" + cert
+        client.close()

@@ -87,14 +87,27 @@ extension Service {
         let option57: [UInt8] = [UInt8(truncatingIfNeeded: largest >> 8), UInt8(truncatingIfNeeded: largest)]
         let replySize = family == .v4 ? Snapshot.minimalDHCPv4Reply : 0
         var buffer = [UInt8](repeating: 0, count: 2 * OptionEncoding.maxDHCPv6ValueLength + 64)
+        // The client's classes and the subnet's shared network, as the shim
+        // would pass them (host identifiers are not part of the command).
+        var classList: [UInt8] = []
+        for name in classes { classList.append(contentsOf: Array(name.utf8)); classList.append(0) }
+        let network: [UInt8] = subnet.sharedNetwork.map { Array($0.utf8) } ?? []
         let answer = requested.withUnsafeBufferPointer { requested in
             option57.withUnsafeBufferPointer { option57 in
-                buffer.withUnsafeMutableBytes { output in
-                    snapshot.answer(ExchangeFacts(family: family, queryType: 1, responseType: 2,
-                                                  subnetID: subnet.id, subnetPrefix: subnet.prefix,
-                                                  requestedOptions: requested,
-                                                  maxMessageSize: family == .v4 ? option57 : nil,
-                                                  replySize: replySize), into: output)
+                classList.withUnsafeBufferPointer { classBuffer in
+                    network.withUnsafeBufferPointer { networkBuffer in
+                        buffer.withUnsafeMutableBytes { output in
+                            var facts = ExchangeFacts(family: family, queryType: 1, responseType: 2,
+                                                      subnetID: subnet.id, subnetPrefix: subnet.prefix,
+                                                      requestedOptions: requested,
+                                                      maxMessageSize: family == .v4 ? option57 : nil,
+                                                      replySize: replySize)
+                            facts.provided = [.hardwareAddress, .clientID, .clientClasses, .sharedNetwork]
+                            facts.clientClasses = classes.isEmpty ? nil : classBuffer
+                            facts.sharedNetwork = subnet.sharedNetwork == nil ? nil : networkBuffer
+                            return snapshot.answer(facts, into: output)
+                        }
+                    }
                 }
             }
         }
@@ -112,25 +125,30 @@ extension Service {
         ]
         let label = "subnet \(subnet.id) (\(subnet.prefixText))"
         guard let index = answer.entryIndex,
-              let entry = snapshot.store.entries.first(where: { $0.index == index }) else {
+              let entry = snapshot.store.allEntries.first(where: { $0.index == index }) else {
             arguments["entry"] = .null
             arguments["options"] = .array([])
             return CommandAnswer(result: CommandAnswer.empty, text: "no LwM2M store entry applies to \(label)",
                                  arguments: arguments)
         }
         var certificate: JSONValue = .null
-        if let served = entry.certificate {
+        let certificateEntry = answer.certificateEntryIndex.flatMap { index in
+            snapshot.store.allEntries.first(where: { $0.index == index })
+        }
+        if let certificateEntry, let served = certificateEntry.certificate {
             certificate = .object([
-                "file": .string(entry.certificatePath.map { FileContents.resolve($0, besides: snapshot.store.path) } ?? ""),
+                "entry": certificateEntry.index == StoreEntry.defaultIndex ? .string("default")
+                    : .integer(Int64(certificateEntry.index + 1)),
+                "file": .string(certificateEntry.certificatePath.map { FileContents.resolve($0, besides: snapshot.store.path) } ?? ""),
                 "subject": .string(served.subject),
                 "sha256-fingerprint": .string(served.sha256Fingerprint),
                 "not-after": .string(ISO8601.format(served.notValidAfter)),
             ])
         }
         arguments["entry"] = .object([
-            "index": .integer(Int64(entry.index + 1)),
+            "index": entry.index == StoreEntry.defaultIndex ? .string("default") : .integer(Int64(entry.index + 1)),
             "selector": .string(entry.selector.description),
-            "bootstrap-uri": .string(entry.bootstrapURI.description),
+            "bootstrap-uri": entry.bootstrapURI.map { .string($0.description) } ?? .null,
             "certificate": certificate,
         ])
         var options: [JSONValue] = []
@@ -147,8 +165,9 @@ extension Service {
         if answer.flags.contains(.uriTooBig) { leftOut.append(.string("bootstrap-uri")) }
         if answer.flags.contains(.certificateTooBig) { leftOut.append(.string("server-certificate")) }
         arguments["left-out-for-size"] = .array(leftOut)
+        let name = entry.index == StoreEntry.defaultIndex ? "the store's default" : "store entry \(entry.index + 1) (\(entry.selector))"
         return CommandAnswer(result: CommandAnswer.success,
-                             text: "store entry \(entry.index + 1) (\(entry.selector)) applies to \(label)",
+                             text: "\(name) applies to \(label)",
                              arguments: arguments)
     }
 }

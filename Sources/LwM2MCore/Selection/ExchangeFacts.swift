@@ -14,8 +14,22 @@ public struct ExchangeFacts {
     public var requestedOptions: UnsafeBufferPointer<UInt8>?
     /// Raw option 57 value, nil when absent (DHCPv4).
     public var maxMessageSize: UnsafeBufferPointer<UInt8>?
-    /// Octets the reply takes now, before our options (DHCPv4: whole DHCP message).
+    /// Octets the reply takes now, before our options: DHCPv4 the whole DHCP
+    /// message, DHCPv6 the message as sent, Relay-reply layers included.
     public var replySize: Int
+
+    /// The facts below that the shim read; the others are absent because the
+    /// loaded store does not need them (see `Snapshot.neededFacts`).
+    public var provided: Facts = []
+    /// DHCPv4: the query's hardware type and address (chaddr).
+    public var hardwareType: UInt8 = 0
+    public var hardwareAddress: UnsafeBufferPointer<UInt8>? = nil
+    /// DHCPv4: the value of option 61; DHCPv6: the DUID (value of option 1).
+    public var clientID: UnsafeBufferPointer<UInt8>? = nil
+    /// The query's Kea client classes, each name followed by one NUL.
+    public var clientClasses: UnsafeBufferPointer<UInt8>? = nil
+    /// The name of the serving subnet's shared network; nil when none.
+    public var sharedNetwork: UnsafeBufferPointer<UInt8>? = nil
 
     public init(family: AddressFamily, queryType: UInt8, responseType: UInt8,
                 subnetID: UInt32? = nil, subnetPrefix: PrefixKey? = nil,
@@ -30,6 +44,18 @@ public struct ExchangeFacts {
         self.maxMessageSize = maxMessageSize
         self.replySize = replySize
     }
+}
+
+/// Facts about a query that only some stores need; the shim reads them only
+/// when asked to (reading client classes or copying ids costs instructions on
+/// every packet). The raw values are the C ABI's LWM2M_FACT_* bits.
+public struct Facts: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let hardwareAddress = Facts(rawValue: 1 << 0)
+    public static let clientID = Facts(rawValue: 1 << 1)
+    public static let clientClasses = Facts(rawValue: 1 << 2)
+    public static let sharedNetwork = Facts(rawValue: 1 << 3)
 }
 
 /// A subnet prefix as a fixed-size hashable value, so that looking one up

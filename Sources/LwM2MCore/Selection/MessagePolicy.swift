@@ -1,5 +1,9 @@
 /// Which replies carry LwM2M options: the ones that configure a client.
 enum MessagePolicy {
+    /// DHCPv4 message types the `remember-requests` policy looks at.
+    static let discover: UInt8 = 1
+    static let request: UInt8 = 3
+
     /// DHCPv4 (RFC 2131): OFFER for DISCOVER, ACK for REQUEST and INFORM. Never NAK.
     private static let v4Replies: Set<UInt8> = [2, 5]
     private static let v4Queries: Set<UInt8> = [1, 3, 8]

@@ -2,26 +2,53 @@
 /// from a JSON file and fully validated.
 ///
 /// ```json
-/// { "entries": [
+/// { "default": { "bootstrap-uri": "coaps://bs.example.com:5684" },
+///   "entries": [
+///     { "host": { "hw-address": "02:4c:57:4d:00:01" }, "bootstrap-uri": "coap://lab.example" },
+///     { "client-class": "cameras", "bootstrap-uri": "coaps://cams.example", "always-send": true },
 ///     { "subnet": "192.0.2.0/24", "bootstrap-uri": "coaps://bs.example.com:5684",
 ///       "server-certificate": "certs/bs.pem" },
-///     { "subnet-id": 7, "bootstrap-uri": "coap://[2001:db8::5]:5683" } ] }
+///     { "subnet-id": 7, "server-certificate": "certs/site7.pem" },
+///     { "shared-network": "meters", "bootstrap-uri": "coap://[2001:db8::5]:5683" } ] }
 /// ```
+///
+/// Precedence, most specific first: host (hw-address, client-id, duid),
+/// client-class, subnet-id, subnet, shared-network, default. The URI comes
+/// from the most specific matching entry that has one; the certificate from
+/// that entry or from a more specific certificate-only entry.
 public struct Store: Sendable, Equatable {
     /// The file the store was read from.
     public let path: String
     public let entries: [StoreEntry]
+    /// The store-wide `default`, when the store has one.
+    public let defaultEntry: StoreEntry?
+
+    public init(path: String, entries: [StoreEntry], defaultEntry: StoreEntry? = nil) {
+        self.path = path
+        self.entries = entries
+        self.defaultEntry = defaultEntry
+    }
+
+    /// Every entry, the default last.
+    public var allEntries: [StoreEntry] { entries + (defaultEntry.map { [$0] } ?? []) }
 
     /// The keys of the file, as an operator writes them.
     public enum Key {
         public static let entries = "entries"
         public static let comment = "comment"
+        public static let defaultEntry = "default"
+        public static let host = "host"
+        public static let clientClass = "client-class"
         public static let subnet = "subnet"
         public static let subnetID = "subnet-id"
+        public static let sharedNetwork = "shared-network"
         public static let bootstrapURI = "bootstrap-uri"
         public static let serverCertificate = "server-certificate"
-        static let topLevel: Set = [entries, comment]
-        static let entry: Set = [comment, subnet, subnetID, bootstrapURI, serverCertificate]
+        public static let alwaysSend = "always-send"
+        static let topLevel: Set = [entries, comment, defaultEntry]
+        static let selectors = [host, clientClass, subnet, subnetID, sharedNetwork]
+        static let values: Set = [comment, bootstrapURI, serverCertificate, alwaysSend]
+        static let entry: Set = values.union(selectors)
     }
 
     /// Reads and validates the store at `path`, and every certificate it names
@@ -63,6 +90,11 @@ public struct Store: Sendable, Equatable {
         }
 
         var certificates: [String: Result<ServerCertificate, CertificateError>] = [:]
+        var defaultEntry: StoreEntry? = nil
+        if let value = top[Key.defaultEntry] {
+            defaultEntry = parseEntry(value, index: StoreEntry.defaultIndex, storePath: path, problems: &problems,
+                                      certificates: &certificates, readFile: readFile)
+        }
         var entries: [StoreEntry] = []
         var seen: [StoreEntry.Selector: Int] = [:]
         for (index, value) in list.enumerated() {
@@ -76,7 +108,7 @@ public struct Store: Sendable, Equatable {
             entries.append(entry)
         }
         guard problems.list.isEmpty else { throw StoreError(problems: problems.list) }
-        return Store(path: path, entries: entries)
+        return Store(path: path, entries: entries, defaultEntry: defaultEntry)
     }
 
     private static func parseEntry(_ value: JSONValue, index: Int, storePath: String,
@@ -88,21 +120,19 @@ public struct Store: Sendable, Equatable {
             return nil
         }
         let before = problems.list.count
-        var selector: StoreEntry.Selector? = nil
-        switch (map[Key.subnet], map[Key.subnetID]) {
-        case (nil, nil):
-            problems.add(index, "needs 'subnet' or 'subnet-id'")
-        case (.some, .some):
-            problems.add(index, "give either 'subnet' or 'subnet-id', not both")
-        case (.string(let text)?, nil):
-            do { selector = .subnet(try SubnetPrefix(parsing: text)) }
-            catch { problems.add(index, "subnet '\(text)': \(error.reason)") }
-        case (let other?, nil):
-            problems.add(index, "'subnet' must be a string such as \"192.0.2.0/24\", not \(other.kind)")
-        case (nil, .integer(let id)?) where id >= 1 && id <= Int64(UInt32.max):
-            selector = .subnetID(UInt32(truncatingIfNeeded: id))
-        case (nil, _?):
-            problems.add(index, "'subnet-id' must be an integer from 1 to \(UInt32.max)")
+        let isDefault = index == StoreEntry.defaultIndex
+        var selector: StoreEntry.Selector? = isDefault ? .storeDefault : nil
+        let given = Key.selectors.filter { map[$0] != nil }
+        if isDefault {
+            if !given.isEmpty {
+                problems.add(index, "the default applies to every client; remove \(given.map { "'\($0)'" }.joined(separator: ", "))")
+            }
+        } else if given.count > 1 {
+            problems.add(index, "give one of \(given.map { "'\($0)'" }.joined(separator: ", ")), not several")
+        } else if let key = given.first, let value = map[key] {
+            selector = parseSelector(key, value, index: index, problems: &problems)
+        } else {
+            problems.add(index, "needs one of 'host', 'client-class', 'subnet', 'subnet-id', 'shared-network'")
         }
         let label = selector?.description
         for key in map.keys.sorted() where !Key.entry.contains(key) {
@@ -117,10 +147,20 @@ public struct Store: Sendable, Equatable {
         case .string(let text)?:
             do { uri = try BootstrapURI(text) }
             catch { problems.add(index, key: label, "bootstrap-uri '\(text)' \(error.reason)") }
+        case nil where map[Key.serverCertificate] == nil || isDefault:
+            problems.add(index, key: label, isDefault ? "needs 'bootstrap-uri'"
+                         : "needs 'bootstrap-uri' (or, for a certificate-only entry, 'server-certificate')")
         case nil:
-            problems.add(index, key: label, "needs 'bootstrap-uri'")
+            break   // certificate-only: overrides the certificate of a less specific entry
         case let other?:
             problems.add(index, key: label, "'bootstrap-uri' must be a string, not \(other.kind)")
+        }
+
+        var alwaysSend = false
+        switch map[Key.alwaysSend] {
+        case nil: break
+        case .bool(let flag)?: alwaysSend = flag
+        case let other?: problems.add(index, key: label, "'always-send' must be true or false, not \(other.kind)")
         }
 
         var certificate: ServerCertificate? = nil
@@ -148,9 +188,66 @@ public struct Store: Sendable, Equatable {
             problems.add(index, key: label, "'server-certificate' must be a string (a file path), not \(other.kind)")
         }
 
-        guard problems.list.count == before, let selector, let uri else { return nil }
+        guard problems.list.count == before, let selector, uri != nil || certificate != nil else { return nil }
         return StoreEntry(index: index, selector: selector, bootstrapURI: uri,
-                          certificate: certificate, certificatePath: certificatePath)
+                          certificate: certificate, certificatePath: certificatePath, alwaysSend: alwaysSend)
+    }
+
+    /// The selector of an entry from its one selector key.
+    private static func parseSelector(_ key: String, _ value: JSONValue, index: Int,
+                                      problems: inout StoreProblems) -> StoreEntry.Selector? {
+        switch (key, value) {
+        case (Key.subnet, .string(let text)):
+            do { return .subnet(try SubnetPrefix(parsing: text)) }
+            catch { problems.add(index, "subnet '\(text)': \(error.reason)") }
+        case (Key.subnet, let other):
+            problems.add(index, "'subnet' must be a string such as \"192.0.2.0/24\", not \(other.kind)")
+        case (Key.subnetID, .integer(let id)) where id >= 1 && id <= Int64(UInt32.max):
+            return .subnetID(UInt32(truncatingIfNeeded: id))
+        case (Key.subnetID, _):
+            problems.add(index, "'subnet-id' must be an integer from 1 to \(UInt32.max)")
+        case (Key.clientClass, .string(let name)) where Self.isName(name):
+            return .clientClass(name)
+        case (Key.sharedNetwork, .string(let name)) where Self.isName(name):
+            return .sharedNetwork(name)
+        case (Key.clientClass, _), (Key.sharedNetwork, _):
+            problems.add(index, "'\(key)' must be a non-empty string of at most 255 octets without NUL, as Kea names it")
+        case (Key.host, .object(let host)):
+            return parseHost(host, index: index, problems: &problems)
+        default:
+            problems.add(index, "'host' must be a map with one of 'hw-address', 'client-id' or 'duid', not \(value.kind)")
+        }
+        return nil
+    }
+
+    private static func isName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 255 && !name.utf8.contains(0)
+    }
+
+    /// Lengths Kea accepts for each identifier: a hardware address of up to 20
+    /// octets, a client-id of 2 to 255 (RFC 2132 §9.14), a DUID of up to 128 (RFC 8415 §11.1).
+    static let hostIdentifierLengths: [String: ClosedRange<Int>] = [
+        HostIdentifier.Key.hwAddress: 1...20, HostIdentifier.Key.clientID: 2...255, HostIdentifier.Key.duid: 1...128,
+    ]
+
+    private static func parseHost(_ host: [String: JSONValue], index: Int,
+                                  problems: inout StoreProblems) -> StoreEntry.Selector? {
+        let keys = host.keys.sorted()
+        guard keys.count == 1, let key = keys.first, let lengths = hostIdentifierLengths[key] else {
+            problems.add(index, "'host' must hold exactly one of 'client-id', 'duid', 'hw-address'"
+                         + (keys.isEmpty ? "" : ", not \(keys.map { "'\($0)'" }.joined(separator: ", "))"))
+            return nil
+        }
+        guard case .string(let text)? = host[key], let bytes = HostIdentifier.hexBytes(text),
+              lengths.contains(bytes.count) else {
+            problems.add(index, "host '\(key)' must be \(lengths.lowerBound) to \(lengths.upperBound) octets in hex, such as \"01:02:0a:0b\"")
+            return nil
+        }
+        switch key {
+        case HostIdentifier.Key.hwAddress: return .host(.hwAddress(bytes))
+        case HostIdentifier.Key.clientID: return .host(.clientID(bytes))
+        default: return .host(.duid(bytes))
+        }
     }
 }
 
@@ -167,6 +264,7 @@ public struct StoreProblem: Sendable, Equatable, CustomStringConvertible {
     /// `file: entry N (key): reason`, entries counted from 1 as an operator counts them.
     public var description: String {
         guard let entry else { return "\(file): \(reason)" }
+        if entry == StoreEntry.defaultIndex { return "\(file): default: \(reason)" }
         return "\(file): entry \(entry + 1)\(key.map { " (\($0))" } ?? ""): \(reason)"
     }
 }
