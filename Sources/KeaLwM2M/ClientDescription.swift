@@ -9,6 +9,10 @@ struct ClientDescription {
     let classes: [String]
     let hardwareAddress: [UInt8]?
     let duid: [UInt8]?
+    /// DHCPv4 client identifier (option 61 value).
+    let clientID: [UInt8]?
+    /// The selected subnet's shared network.
+    let sharedNetwork: String?
     let maxMessageSize: UInt16?
     let replySize: Int
     /// What the command could not use, or inferred.
@@ -21,6 +25,8 @@ struct ClientDescription {
         if !classes.isEmpty { parts.append("classes \(classes.joined(separator: ","))") }
         if let hardwareAddress { parts.append("hw \(hardwareAddress.map { Output.hex([$0]) }.joined(separator: ":"))") }
         if let duid { parts.append("duid \(Output.hex(duid))") }
+        if let clientID { parts.append("client-id \(Output.hex(clientID))") }
+        if let sharedNetwork { parts.append("shared network '\(sharedNetwork)'") }
         if family == .v4 {
             parts.append(maxMessageSize.map { "option 57 = \($0)" } ?? "no option 57")
             parts.append("reply of \(replySize) octets before the LwM2M options")
@@ -54,6 +60,7 @@ struct ClientDescription {
             throw ToolError("\(config.path) configures \(config.family), the client is \(family)")
         }
         var subnetID = command.subnetID
+        var sharedNetwork = command.sharedNetwork
         var prefix: (address: [UInt8], length: UInt8)? = nil
         if let address {
             if let length {
@@ -67,6 +74,7 @@ struct ClientDescription {
                 }
                 prefix = (found.address, found.length)
                 if subnetID == nil { subnetID = subnet.id }
+                if sharedNetwork == nil { sharedNetwork = subnet.sharedNetwork }
                 notes.append("Kea would select \(subnet.label)")
             } else {
                 throw ToolError("--address needs --prefix-length (or ADDRESS/LENGTH, or --kea-config)")
@@ -74,6 +82,7 @@ struct ClientDescription {
         } else if let subnetID, let config {
             if let subnet = config.subnets.first(where: { $0.id == subnetID }), let found = subnet.prefix {
                 prefix = (found.address, found.length)
+                if sharedNetwork == nil { sharedNetwork = subnet.sharedNetwork }
                 notes.append("Kea would select \(subnet.label)")
             } else {
                 notes.append("no subnet in \(config.path) has id \(subnetID)")
@@ -81,13 +90,14 @@ struct ClientDescription {
         }
         let hardwareAddress = command.hw.flatMap(Output.bytes(fromHex:))
         let duid = command.duid.flatMap(Output.bytes(fromHex:))
+        let clientID = command.clientID.flatMap(Output.bytes(fromHex:))
         // What the configuration knows of the client's classes and identifiers.
         if let config {
             let reference = ConfigCrossReference(config: config)
             for name in command.classes {
                 if case .missing(let reason) = reference.resolve(.clientClass(name)) { notes.append("\(reason) in \(config.path)") }
             }
-            for (key, value) in [("hw-address", command.hw), ("duid", command.duid)] {
+            for (key, value) in [("hw-address", command.hw), ("duid", command.duid), ("client-id", command.clientID)] {
                 guard let value else { continue }
                 let known = reference.resolve(.host(identifier: key, value: value)) == .exists
                 notes.append("\(config.path) has \(known ? "a" : "no") reservation for \(key) \(value)")
@@ -95,9 +105,11 @@ struct ClientDescription {
         }
         if family == .v6, hardwareAddress != nil { notes.append("--hw applies to DHCPv4 host entries only; ignored") }
         if family == .v4, duid != nil { notes.append("--duid applies to DHCPv6 host entries only; ignored") }
+        if family == .v6, clientID != nil { notes.append("--client-id applies to DHCPv4 host entries only; ignored") }
         if family == .v6, command.maxMessageSize != nil { notes.append("--max-message-size applies to DHCPv4 only; ignored") }
         return ClientDescription(family: family, subnetID: subnetID, prefix: prefix, classes: command.classes,
                                  hardwareAddress: hardwareAddress, duid: duid,
+                                 clientID: family == .v4 ? clientID : nil, sharedNetwork: sharedNetwork,
                                  maxMessageSize: family == .v4 ? command.maxMessageSize : nil,
                                  replySize: command.replySize, notes: notes)
     }
@@ -124,12 +136,15 @@ struct ClientDescription {
                 var classList: [UInt8] = []
                 for name in classes { classList.append(contentsOf: Array(name.utf8)); classList.append(0) }
                 let hardware: [UInt8]? = family == .v4 ? hardwareAddress : nil
-                let id: [UInt8]? = family == .v6 ? duid : nil
+                let id: [UInt8]? = family == .v6 ? duid : clientID
+                let network: [UInt8]? = sharedNetwork.map { Array($0.utf8) }
                 return classList.withUnsafeBufferPointer { (classBuffer: UnsafeBufferPointer<UInt8>) -> Result in
                     Self.withOptional(hardware) { (hardwareBuffer: UnsafeBufferPointer<UInt8>?) -> Result in
                         Self.withOptional(id) { (idBuffer: UnsafeBufferPointer<UInt8>?) -> Result in
-                            body(makeFacts(requested: requestedBuffer, option57: sizeBuffer, classes: classBuffer,
-                                           hardware: hardwareBuffer, id: idBuffer))
+                            Self.withOptional(network) { (networkBuffer: UnsafeBufferPointer<UInt8>?) -> Result in
+                                body(makeFacts(requested: requestedBuffer, option57: sizeBuffer, classes: classBuffer,
+                                               hardware: hardwareBuffer, id: idBuffer, network: networkBuffer))
+                            }
                         }
                     }
                 }
@@ -144,7 +159,8 @@ extension ClientDescription {
     /// The exchange facts of this client, the optional ones included.
     fileprivate func makeFacts(requested: UnsafeBufferPointer<UInt8>, option57: UnsafeBufferPointer<UInt8>?,
                                classes classBuffer: UnsafeBufferPointer<UInt8>,
-                               hardware: UnsafeBufferPointer<UInt8>?, id: UnsafeBufferPointer<UInt8>?) -> ExchangeFacts {
+                               hardware: UnsafeBufferPointer<UInt8>?, id: UnsafeBufferPointer<UInt8>?,
+                               network: UnsafeBufferPointer<UInt8>?) -> ExchangeFacts {
         var facts = ExchangeFacts(family: family, queryType: 1, responseType: 2, subnetID: subnetID,
                                   subnetPrefix: prefixKey, requestedOptions: requested,
                                   maxMessageSize: option57, replySize: family == .v4 ? replySize : 0)
@@ -153,6 +169,7 @@ extension ClientDescription {
         facts.hardwareAddress = hardware
         facts.clientID = id
         facts.clientClasses = classes.isEmpty ? nil : classBuffer
+        facts.sharedNetwork = network
         return facts
     }
 
@@ -163,9 +180,7 @@ extension ClientDescription {
 }
 
 /// Whether an entry's selector names the client: the explanation beside the
-/// core's decision (the decision itself is Snapshot.answer's). The client's
-/// shared network and client-id are not described, so those selectors never
-/// match here.
+/// core's decision (the decision itself is Snapshot.answer's).
 enum SelectorMatch {
     static func matches(_ selector: StoreEntry.Selector, client: ClientDescription) -> Bool {
         switch selector {
@@ -174,7 +189,8 @@ enum SelectorMatch {
         case .clientClass(let name): client.classes.contains(name)
         case .host(.hwAddress(let bytes)): client.family == .v4 && client.hardwareAddress == bytes
         case .host(.duid(let bytes)): client.family == .v6 && client.duid == bytes
-        case .host(.clientID), .sharedNetwork: false
+        case .host(.clientID(let bytes)): client.family == .v4 && client.clientID == bytes
+        case .sharedNetwork(let name): client.sharedNetwork == name
         case .storeDefault: true
         }
     }

@@ -44,6 +44,12 @@ struct Explain: ParsableCommand {
     @Option(help: "The client's DUID in hex.")
     var duid: String?
 
+    @Option(name: .customLong("client-id"), help: "DHCPv4: the client's client identifier (option 61) in hex.")
+    var clientID: String?
+
+    @Option(name: .customLong("shared-network"), help: "The selected subnet's shared network (default: from --kea-config).")
+    var sharedNetwork: String?
+
     @Option(name: .customLong("max-message-size"), help: "DHCPv4: the client's option 57; default: none sent.")
     var maxMessageSize: UInt16?
 
@@ -59,6 +65,10 @@ struct Explain: ParsableCommand {
         if let duid, Output.bytes(fromHex: duid).map({ $0.count < 2 || $0.count > 130 }) ?? true {
             throw ToolError("--duid '\(duid)' is not a DUID in hex (2 to 130 octets)")
         }
+        if let clientID, Output.bytes(fromHex: clientID).map({ $0.count < 2 || $0.count > 255 }) ?? true {
+            throw ToolError("--client-id '\(clientID)' is not a client identifier in hex (2 to 255 octets)")
+        }
+        if let sharedNetwork, sharedNetwork.isEmpty { throw ToolError("--shared-network must not be empty") }
         guard (0...65_535).contains(replySize) else { throw ToolError("--reply-size must be 0 to 65535") }
     }
 

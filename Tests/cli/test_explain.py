@@ -108,8 +108,37 @@ def test_class_host_and_default_entries(cli, tmp_path):
     assert "result: the default applies" in out and "  default: matches" in out, out
 
 
+def test_client_id_and_shared_network_entries(cli, tmp_path):
+    """host client-id beats shared-network, which beats the default; the
+    shared network comes from --shared-network or from --kea-config."""
+    import json
+    import lab
+    store = write_store(tmp_path, [
+        {"shared-network": "floor1", "bootstrap-uri": "coap://floor1"},
+        {"host": {"client-id": "01020304"}, "bootstrap-uri": "coap://cid"},
+    ])
+    doc = json.loads(store.read_text())
+    doc["default"] = {"bootstrap-uri": "coap://default"}
+    store.write_text(json.dumps(doc))
+    out = run("explain", store, "--subnet-id", 5, "--shared-network", "floor1", check=0).stdout
+    assert "result: entry 1 (shared-network 'floor1') applies" in out, out
+    out = run("explain", store, "--subnet-id", 5, "--shared-network", "floor1", "--client-id", "01:02:03:04", check=0).stdout
+    assert "result: entry 2 (host client-id 01:02:03:04) applies" in out, out
+    out = run("explain", store, "--subnet-id", 5, check=0).stdout
+    assert "result: the default applies" in out, out
+    body = lab.base_config(4)
+    subnet = body.pop("subnet4")[0]
+    body["shared-networks"] = [{"name": "floor1", "subnet4": [subnet]}]
+    config = tmp_path / "kea.conf"
+    config.write_text(json.dumps({"Dhcp4": body}))
+    out = run("explain", store, "--address", "192.0.2.50", "--kea-config", config, check=0).stdout
+    assert "shared network 'floor1'" in out and "result: entry 1 (shared-network 'floor1') applies" in out, out
+
+
 @pytest.mark.parametrize("args,needle", [
     ([], "give --subnet-id N or --address A"),
+    (["--subnet-id", "1", "--client-id", "zz"], "--client-id 'zz'"),
+    (["--subnet-id", "1", "--shared-network", ""], "--shared-network must not be empty"),
     (["--address", "192.0.2.1"], "--address needs --prefix-length"),
     (["--address", "nonsense/24"], "is not an IPv4 or IPv6 address"),
     (["--address", "192.0.2.1/40"], "--prefix-length 40 is longer"),
