@@ -32,7 +32,7 @@ extension JSONValue {
         }
     }
 
-    private static func quote(_ text: String, to out: inout String) {
+    fileprivate static func quote(_ text: String, to out: inout String) {
         out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -64,5 +64,15 @@ struct CommandAnswer {
         var members: [String: JSONValue] = ["result": .integer(Int64(result)), "text": .string(text)]
         if let arguments { members["arguments"] = .object(arguments) }
         return JSONValue.object(members).serialized
+    }
+}
+
+/// JSON text helpers shared with the `kea-lwm2m` command.
+public enum JSONText {
+    /// `text` as a JSON string literal, quotes included.
+    public static func quoted(_ text: String) -> String {
+        var out = ""
+        JSONValue.quote(text, to: &out)
+        return out
     }
 }
