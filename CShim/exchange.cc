@@ -56,10 +56,18 @@ struct OptionValue {
 
     void read(Pkt* query, uint16_t code) {
         bytes = { nullptr, 0 };
-        option = query ? query->getOption(code) : OptionPtr();
-        if (!option) {
+        option.reset();
+        if (!query) {
             return;
         }
+        // Pkt::getOption clones the option while a callout runs (Kea lets
+        // hooks see copies of the query's options); this only reads, so it
+        // borrows the packet's own option as Kea's getNonCopiedOption does.
+        auto const found = query->options_.find(code);
+        if (found == query->options_.end() || !found->second) {
+            return;
+        }
+        option = found->second;
         const Option& base = *option;
         if (base.getOptions().empty()) {
             const std::type_info& type = typeid(base);
@@ -385,7 +393,7 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
             if (size_t(span.offset) + span.length > buffer.size()) {
                 continue;
             }
-            if (response->getOption(span.code)) {
+            if (response->options_.find(span.code) != response->options_.end()) {
                 LOG_DEBUG(logger, DBG_PACKET, LWM2M_OPTION_ALREADY_PRESENT).arg(response->getLabel()).arg(span.code);
                 continue;
             }
