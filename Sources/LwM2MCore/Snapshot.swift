@@ -7,13 +7,16 @@ public final class Snapshot: @unchecked Sendable {
     public let family: AddressFamily
     public let parameters: HookParameters
     public let store: Store
-    /// Every option's wire bytes, back to back: each URI once, each distinct
-    /// certificate once. Entries point into it.
+    /// One allocation holding every entry of this family in store order (the
+    /// default last), each a 16-octet `Record` header followed directly by its
+    /// URI option's wire bytes, and each distinct certificate option once.
+    /// The lookup tables map keys to an entry's offset here ("slot"), so a
+    /// hit reads the table slot and then one place of the arena: header and
+    /// URI share a cache line. Offsets grow in store order.
     private let arena: UnsafeMutablePointer<UInt8>
     private let arenaSize: Int
-    /// Entries of this family, in store order, the default last.
-    private let records: UnsafeMutablePointer<Record>
-    private let recordCount: Int
+    /// Entry offsets in store order (not read by packets).
+    private let entryOffsets: [Int]
     private let bySubnetID: SubnetIDTable
     private let byPrefix: PrefixTable
     private let byHWAddress: BytesTable
@@ -39,15 +42,53 @@ public final class Snapshot: @unchecked Sendable {
     /// Distinct certificates this snapshot serves.
     public let certificateCount: Int
 
-    /// One entry's options as spans of the arena (length 0: none).
+    /// An entry's header in the arena; its URI wire bytes follow it.
     struct Record {
-        var uriOffset: Int
-        var certificateOffset: Int
-        var uriLength: Int32
-        var certificateLength: Int32
+        static let size = 16
+        /// Store index (`StoreEntry.defaultIndex` for the default).
         var storeIndex: Int32
+        /// Where the certificate option's wire bytes are; length 0: none.
+        var certificateOffset: UInt32
+        var certificateLength: UInt32
+        /// Octets of URI wire bytes after the header; 0: no URI.
+        var uriLength: UInt16
         var alwaysSend: Bool
+
+        func write(to pointer: UnsafeMutableRawPointer) {
+            pointer.storeBytes(of: storeIndex, as: Int32.self)
+            pointer.storeBytes(of: certificateOffset, toByteOffset: 4, as: UInt32.self)
+            pointer.storeBytes(of: certificateLength, toByteOffset: 8, as: UInt32.self)
+            pointer.storeBytes(of: uriLength, toByteOffset: 12, as: UInt16.self)
+            pointer.storeBytes(of: alwaysSend ? 1 : 0, toByteOffset: 14, as: UInt16.self)
+        }
+
+        @inline(__always)
+        init(at pointer: UnsafeRawPointer) {
+            storeIndex = pointer.loadUnaligned(as: Int32.self)
+            certificateOffset = pointer.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
+            certificateLength = pointer.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
+            uriLength = pointer.loadUnaligned(fromByteOffset: 12, as: UInt16.self)
+            alwaysSend = pointer.loadUnaligned(fromByteOffset: 14, as: UInt16.self) != 0
+        }
+
+        init(storeIndex: Int32, certificateOffset: UInt32, certificateLength: UInt32, uriLength: UInt16, alwaysSend: Bool) {
+            self.storeIndex = storeIndex
+            self.certificateOffset = certificateOffset
+            self.certificateLength = certificateLength
+            self.uriLength = uriLength
+            self.alwaysSend = alwaysSend
+        }
     }
+
+    /// The header of the entry at arena offset `slot`.
+    @inline(__always)
+    private func record(_ slot: Int) -> Record {
+        Record(at: UnsafeRawPointer(arena + slot))
+    }
+
+    /// Offsets stay below this (UInt32 in the tables; a store would need
+    /// gigabytes of URIs to reach it).
+    private static let arenaLimit = Int(UInt32.max) - 65_536
 
     /// Encodes `store` for a server of `family` with the codes in `parameters`.
     public init(store: Store, parameters: HookParameters, family: AddressFamily) {
@@ -68,9 +109,9 @@ public final class Snapshot: @unchecked Sendable {
         var certificateCache: [UInt: (offset: Int, length: Int)] = [:]
         var certificateByDER: [[UInt8]: (offset: Int, length: Int)] = [:]
         var arena: [UInt8] = []
-        arena.reserveCapacity(entries.count * 48)
-        var records: [Record] = []
-        records.reserveCapacity(entries.count)
+        arena.reserveCapacity(entries.count * 64)
+        var entryOffsets: [Int] = []
+        entryOffsets.reserveCapacity(entries.count)
         var subnetIDs: [(id: UInt32, slot: Int)] = []
         var prefixes: [(key: PrefixKey, slot: Int)] = []
         var byHWAddress = BytesTable(), byClientID = BytesTable(), byClass = BytesTable(), bySharedNetwork = BytesTable()
@@ -90,23 +131,30 @@ public final class Snapshot: @unchecked Sendable {
                 } else {
                     let wire = Self.wire(OptionEncoding.certificateValue(der: certificate.der),
                                          code: parameters.serverCertificateCode, family: family)
+                    guard arena.count + wire.count < Self.arenaLimit else { continue }
                     certificateSpan = (arena.count, wire.count)
                     arena.append(contentsOf: wire)
                     certificateCache[identity] = certificateSpan
                     certificateByDER[certificate.der] = certificateSpan
                 }
             }
-            var uriSpan = (offset: 0, length: 0)
-            if let uri = entry.bootstrapURI {
-                let wire = Self.wire(uri.bytes, code: parameters.bootstrapURICode, family: family)
-                uriSpan = (arena.count, wire.count)
-                arena.append(contentsOf: wire)
+            let uri = entry.bootstrapURI.map { Self.wire($0.bytes, code: parameters.bootstrapURICode, family: family) } ?? []
+            // Headers 8-aligned; a URI is at most 255 octets, its wire form 259.
+            let padding = (8 - arena.count % 8) % 8
+            guard uri.count <= Int(UInt16.max),
+                  arena.count + padding + Record.size + uri.count < Self.arenaLimit else { continue }
+            arena.append(contentsOf: repeatElement(0, count: padding))
+            let slot = arena.count
+            let header = Record(storeIndex: Int32(clamping: entry.index),
+                                certificateOffset: UInt32(truncatingIfNeeded: certificateSpan.offset),
+                                certificateLength: UInt32(truncatingIfNeeded: certificateSpan.length),
+                                uriLength: UInt16(truncatingIfNeeded: uri.count), alwaysSend: entry.alwaysSend)
+            arena.append(contentsOf: repeatElement(0, count: Record.size))
+            arena.withUnsafeMutableBytes { raw in
+                if let base = raw.baseAddress { header.write(to: base + slot) }
             }
-            let slot = records.count
-            records.append(Record(uriOffset: uriSpan.offset, certificateOffset: certificateSpan.offset,
-                                  uriLength: Int32(clamping: uriSpan.length),
-                                  certificateLength: Int32(clamping: certificateSpan.length),
-                                  storeIndex: Int32(clamping: entry.index), alwaysSend: entry.alwaysSend))
+            arena.append(contentsOf: uri)
+            entryOffsets.append(slot)
             anyAlwaysSend = anyAlwaysSend || entry.alwaysSend
             usedSteps |= 1 << UInt32(entry.selector.precedence.rawValue)
             switch entry.selector {
@@ -125,12 +173,7 @@ public final class Snapshot: @unchecked Sendable {
         }
         self.arena = arenaCopy
         self.arenaSize = arena.count
-        let recordsCopy = UnsafeMutablePointer<Record>.allocate(capacity: max(1, records.count))
-        records.withUnsafeBufferPointer { source in
-            if let base = source.baseAddress { recordsCopy.initialize(from: base, count: source.count) }
-        }
-        self.records = recordsCopy
-        self.recordCount = records.count
+        self.entryOffsets = entryOffsets
         self.bySubnetID = SubnetIDTable(subnetIDs)
         self.byPrefix = PrefixTable(prefixes)
         self.byHWAddress = byHWAddress
@@ -153,16 +196,15 @@ public final class Snapshot: @unchecked Sendable {
 
     deinit {
         arena.deallocate()
-        records.deallocate()
     }
 
     /// Bytes of the arena, entry records and subnet tables (for the benchmark).
     public var encodedMemorySize: Int {
-        arenaSize + recordCount * MemoryLayout<Record>.stride + bySubnetID.memorySize + byPrefix.memorySize
+        arenaSize + bySubnetID.memorySize + byPrefix.memorySize
     }
 
     /// Entries this snapshot serves.
-    public var entryCount: Int { recordCount }
+    public var entryCount: Int { entryOffsets.count }
 
     /// The smallest DHCPv4 reply: fixed fields, cookie, message type (3),
     /// server identifier (6), END (1). A certificate option larger than a
@@ -174,8 +216,8 @@ public final class Snapshot: @unchecked Sendable {
     public var entriesWithOversizedCertificates: [Int] {
         guard family == .v4 else { return [] }
         let largest = HookParameters.maxMessageSizeRange.upperBound - SizeBudget.ipAndUDPHeaders - Self.minimalDHCPv4Reply
-        return (0..<recordCount).compactMap { slot in
-            let record = records[slot]
+        return entryOffsets.compactMap { slot in
+            let record = record(slot)
             return Int(record.certificateLength) > largest && record.storeIndex >= 0 ? Int(record.storeIndex) + 1 : nil
         }
     }
@@ -222,8 +264,8 @@ public final class Snapshot: @unchecked Sendable {
             let raw = steps.trailingZeroBitCount
             steps &= steps &- 1
             guard let step = StoreEntry.Precedence(rawValue: raw), let slot = match(step, facts),
-                  slot >= 0, slot < recordCount else { continue }
-            let record = records[slot]
+                  slot >= 0, slot <= arenaSize - Record.size else { continue }
+            let record = record(slot)
             if certificate == nil && record.certificateLength > 0 { certificate = slot }
             if record.uriLength > 0 { return (slot, certificate) }
         }
@@ -232,8 +274,8 @@ public final class Snapshot: @unchecked Sendable {
 
     /// The entries that apply to `facts`, or nil when no entry gives a URI.
     public func select(_ facts: ExchangeFacts) -> Selection? {
-        selectSlots(facts).map { Selection(uriEntry: Int(records[$0.uri].storeIndex),
-                                           certificateEntry: $0.certificate.map { Int(records[$0].storeIndex) }) }
+        selectSlots(facts).map { Selection(uriEntry: Int(record($0.uri).storeIndex),
+                                           certificateEntry: $0.certificate.map { Int(record($0).storeIndex) }) }
     }
 
     /// Decides which options go into the reply and copies their wire bytes to
@@ -266,11 +308,11 @@ public final class Snapshot: @unchecked Sendable {
             if asked { answer.flags.insert(.noEntry) }
             return answer
         }
-        let entry = records[slots.uri]
+        let entry = record(slots.uri)
         answer.entryIndex = Int(entry.storeIndex)
         var certificateEntry: Record? = nil
         if let slot = slots.certificate {
-            let record = records[slot]
+            let record = record(slot)
             certificateEntry = record
             answer.certificateEntryIndex = Int(record.storeIndex)
             if record.alwaysSend { wantsCertificate = true }
@@ -310,12 +352,12 @@ public final class Snapshot: @unchecked Sendable {
         }
         guard needed > 0, let output = buffer.baseAddress else { return answer }
         if uriLength > 0 {
-            output.copyMemory(from: arena + entry.uriOffset, byteCount: uriLength)
+            output.copyMemory(from: arena + slots.uri + Record.size, byteCount: uriLength)
             answer.uri = 0..<uriLength
             answer.flags.insert(.sentURI)
         }
         if certificateLength > 0, let certificate = certificateEntry {
-            (output + uriLength).copyMemory(from: arena + certificate.certificateOffset, byteCount: certificateLength)
+            (output + uriLength).copyMemory(from: arena + Int(certificate.certificateOffset), byteCount: certificateLength)
             answer.certificate = uriLength..<needed
             answer.flags.insert(.sentCertificate)
         }
