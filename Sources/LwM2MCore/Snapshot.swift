@@ -14,6 +14,7 @@ public final class Snapshot: @unchecked Sendable {
     /// hit reads the table slot and then one place of the arena: header and
     /// URI share a cache line. Offsets grow in store order.
     private let arena: UnsafeMutablePointer<UInt8>
+    private let arenaMemory: SnapshotMemory
     private let arenaSize: Int
     /// Entry offsets in store order (not read by packets).
     private let entryOffsets: [Int]
@@ -167,10 +168,12 @@ public final class Snapshot: @unchecked Sendable {
             case .storeDefault: defaultSlot = slot
             }
         }
-        let arenaCopy = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, arena.count))
+        let arenaMemory = SnapshotMemory(bytes: arena.count)
+        let arenaCopy = arenaMemory.base.bindMemory(to: UInt8.self, capacity: max(1, arena.count))
         arena.withUnsafeBufferPointer { source in
             if let base = source.baseAddress { arenaCopy.initialize(from: base, count: source.count) }
         }
+        self.arenaMemory = arenaMemory
         self.arena = arenaCopy
         self.arenaSize = arena.count
         self.entryOffsets = entryOffsets
@@ -195,7 +198,7 @@ public final class Snapshot: @unchecked Sendable {
     }
 
     deinit {
-        arena.deallocate()
+        arenaMemory.release()
     }
 
     /// Bytes of the arena, entry records and subnet tables (for the benchmark).

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Open-addressing tables from a subnet id or a subnet prefix to an entry's
 /// slot, built once per snapshot and then only read, from any thread.
 ///
@@ -24,6 +28,7 @@ private func tableSize(for count: Int) -> (size: Int, shift: UInt64) {
 /// Subnet id → slot. A slot of the table is one 64-bit word: the id in the
 /// high half, slot + 1 in the low half (0: empty).
 final class SubnetIDTable: @unchecked Sendable {
+    private let memory: SnapshotMemory
     private let words: UnsafeMutablePointer<UInt64>
     private let mask: Int
     private let shift: UInt64
@@ -33,7 +38,8 @@ final class SubnetIDTable: @unchecked Sendable {
     /// a repeated id keeps its first slot.
     init(_ pairs: [(id: UInt32, slot: Int)]) {
         let (size, shift) = tableSize(for: pairs.count)
-        words = .allocate(capacity: size)
+        memory = SnapshotMemory(bytes: size * MemoryLayout<UInt64>.stride)
+        words = memory.base.bindMemory(to: UInt64.self, capacity: size)
         words.initialize(repeating: 0, count: size)
         mask = size - 1
         self.shift = shift
@@ -49,7 +55,7 @@ final class SubnetIDTable: @unchecked Sendable {
         count = stored
     }
 
-    deinit { words.deallocate() }
+    deinit { memory.release() }
 
     @inline(__always)
     func slot(for id: UInt32) -> Int? {
@@ -77,6 +83,7 @@ final class PrefixTable: @unchecked Sendable {
         var slot: UInt32 = 0
     }
 
+    private let memory: SnapshotMemory
     private let slots: UnsafeMutablePointer<Slot>
     private let mask: Int
     private let shift: UInt64
@@ -84,7 +91,8 @@ final class PrefixTable: @unchecked Sendable {
 
     init(_ pairs: [(key: PrefixKey, slot: Int)]) {
         let (size, shift) = tableSize(for: pairs.count)
-        slots = .allocate(capacity: size)
+        memory = SnapshotMemory(bytes: size * MemoryLayout<Slot>.stride)
+        slots = memory.base.bindMemory(to: Slot.self, capacity: size)
         slots.initialize(repeating: Slot(), count: size)
         mask = size - 1
         self.shift = shift
@@ -103,7 +111,7 @@ final class PrefixTable: @unchecked Sendable {
         count = stored
     }
 
-    deinit { slots.deallocate() }
+    deinit { memory.release() }
 
     @inline(__always)
     private static func meta(_ key: PrefixKey) -> UInt32 {
@@ -132,4 +140,49 @@ final class PrefixTable: @unchecked Sendable {
 
     /// Bytes held.
     var memorySize: Int { (mask + 1) * MemoryLayout<Slot>.stride }
+}
+
+/// Memory for a snapshot's arena and tables. A large buffer is 2 MiB
+/// aligned and asks the kernel for transparent huge pages (Linux
+/// `madvise(MADV_HUGEPAGE)`): packets read it at random places, and with 4 KiB
+/// pages a 100,000-entry store costs a TLB miss on most lookups. Freed with
+/// `release`.
+struct SnapshotMemory {
+    let base: UnsafeMutableRawPointer
+    /// Whether `base` came from malloc/posix_memalign (free) or from Swift's
+    /// allocator (the fallback when both fail; it traps on exhaustion, as
+    /// every Swift array does).
+    private let fromMalloc: Bool
+
+    static let hugePage = 2 << 20
+
+    init(bytes: Int) {
+        let size = max(64, bytes)
+        #if canImport(Glibc)
+        var pointer: UnsafeMutableRawPointer? = nil
+        if size >= Self.hugePage / 2 {
+            let rounded = (size + Self.hugePage - 1) / Self.hugePage * Self.hugePage
+            if posix_memalign(&pointer, Self.hugePage, rounded) == 0, let pointer {
+                _ = madvise(pointer, rounded, MADV_HUGEPAGE)
+                base = pointer
+                fromMalloc = true
+                return
+            }
+        }
+        if let pointer = malloc(size) {
+            base = pointer
+            fromMalloc = true
+            return
+        }
+        #endif
+        base = .allocate(byteCount: size, alignment: 16)
+        fromMalloc = false
+    }
+
+    func release() {
+        #if canImport(Glibc)
+        if fromMalloc { free(base); return }
+        #endif
+        base.deallocate()
+    }
 }
