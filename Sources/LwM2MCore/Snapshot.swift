@@ -101,8 +101,9 @@ public final class Snapshot: @unchecked Sendable {
         defaultMaxMessageSize = parameters.defaultMaxMessageSize
         dhcpv6MaxReplySize = parameters.dhcpv6MaxReplySize
 
-        var entries = store.entries.filter { $0.applies(to: family) }
-        if let entry = store.defaultEntry, entry.applies(to: family) { entries.append(entry) }
+        // The store's entries, then its default, without copying them.
+        let listed = store.entries.count
+        let estimate = listed + 1
 
         // Certificates are shared by identity: every entry naming the same
         // file holds the same `der` storage, so its address finds the
@@ -110,16 +111,20 @@ public final class Snapshot: @unchecked Sendable {
         var certificateCache: [UInt: (offset: Int, length: Int)] = [:]
         var certificateByDER: [[UInt8]: (offset: Int, length: Int)] = [:]
         var arena: [UInt8] = []
-        arena.reserveCapacity(entries.count * 64)
+        arena.reserveCapacity(estimate * 64)
         var entryOffsets: [Int] = []
-        entryOffsets.reserveCapacity(entries.count)
+        entryOffsets.reserveCapacity(estimate)
         var subnetIDs: [(id: UInt32, slot: Int)] = []
         var prefixes: [(key: PrefixKey, slot: Int)] = []
+        subnetIDs.reserveCapacity(estimate)
+        prefixes.reserveCapacity(estimate)
         var byHWAddress = BytesTable(), byClientID = BytesTable(), byClass = BytesTable(), bySharedNetwork = BytesTable()
         var defaultSlot: Int? = nil
         var usedSteps: UInt32 = 0
         var anyAlwaysSend = false
-        for entry in entries {
+        for position in 0..<estimate {
+            guard let entry = position < listed ? store.entries[position] : store.defaultEntry,
+                  entry.applies(to: family) else { continue }
             var certificateSpan = (offset: 0, length: 0)
             if let certificate = entry.certificate {
                 let identity = certificate.der.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
@@ -139,22 +144,29 @@ public final class Snapshot: @unchecked Sendable {
                     certificateByDER[certificate.der] = certificateSpan
                 }
             }
-            let uri = entry.bootstrapURI.map { Self.wire($0.bytes, code: parameters.bootstrapURICode, family: family) } ?? []
-            // Headers 8-aligned; a URI is at most 255 octets, its wire form 259.
+            // Headers 8-aligned, the URI's wire bytes written right after
+            // (a URI is at most 255 octets, its wire form 259).
+            let uriValue = entry.bootstrapURI?.bytes ?? []
             let padding = (8 - arena.count % 8) % 8
-            guard uri.count <= Int(UInt16.max),
-                  arena.count + padding + Record.size + uri.count < Self.arenaLimit else { continue }
-            arena.append(contentsOf: repeatElement(0, count: padding))
-            let slot = arena.count
+            guard uriValue.count <= Int(UInt16.max) - 16,
+                  arena.count + padding + Record.size + uriValue.count + 16 < Self.arenaLimit else { continue }
+            arena.append(contentsOf: repeatElement(0, count: padding + Record.size))
+            let slot = arena.count - Record.size
+            if entry.bootstrapURI != nil {
+                switch family {
+                case .v4: OptionEncoding.appendDHCPv4(code: UInt8(truncatingIfNeeded: parameters.bootstrapURICode),
+                                                      value: uriValue, to: &arena)
+                case .v6: OptionEncoding.appendDHCPv6(code: parameters.bootstrapURICode, value: uriValue, to: &arena)
+                }
+            }
             let header = Record(storeIndex: Int32(clamping: entry.index),
                                 certificateOffset: UInt32(truncatingIfNeeded: certificateSpan.offset),
                                 certificateLength: UInt32(truncatingIfNeeded: certificateSpan.length),
-                                uriLength: UInt16(truncatingIfNeeded: uri.count), alwaysSend: entry.alwaysSend)
-            arena.append(contentsOf: repeatElement(0, count: Record.size))
+                                uriLength: UInt16(truncatingIfNeeded: arena.count - slot - Record.size),
+                                alwaysSend: entry.alwaysSend)
             arena.withUnsafeMutableBytes { raw in
                 if let base = raw.baseAddress { header.write(to: base + slot) }
             }
-            arena.append(contentsOf: uri)
             entryOffsets.append(slot)
             anyAlwaysSend = anyAlwaysSend || entry.alwaysSend
             usedSteps |= 1 << UInt32(entry.selector.precedence.rawValue)
