@@ -142,8 +142,8 @@ final class PrefixTable: @unchecked Sendable {
     var memorySize: Int { (mask + 1) * MemoryLayout<Slot>.stride }
 }
 
-/// Memory for a snapshot's arena and tables. A large buffer is 2 MiB
-/// aligned and asks the kernel for transparent huge pages (Linux
+/// Memory for a snapshot's arena and tables. A buffer of 2 MiB or more is
+/// 2 MiB aligned and asks the kernel for transparent huge pages (Linux
 /// `madvise(MADV_HUGEPAGE)`): packets read it at random places, and with 4 KiB
 /// pages a 100,000-entry store costs a TLB miss on most lookups. Freed with
 /// `release`.
@@ -160,10 +160,12 @@ struct SnapshotMemory {
         let size = max(64, bytes)
         #if canImport(Glibc)
         var pointer: UnsafeMutableRawPointer? = nil
-        if size >= Self.hugePage / 2 {
-            let rounded = (size + Self.hugePage - 1) / Self.hugePage * Self.hugePage
-            if posix_memalign(&pointer, Self.hugePage, rounded) == 0, let pointer {
-                _ = madvise(pointer, rounded, MADV_HUGEPAGE)
+        if size >= Self.hugePage {
+            // Only the whole huge pages inside the buffer are advised: the
+            // tail stays in small pages, so nothing beyond `size` becomes resident.
+            let whole = size / Self.hugePage * Self.hugePage
+            if posix_memalign(&pointer, Self.hugePage, size) == 0, let pointer {
+                _ = madvise(pointer, whole, MADV_HUGEPAGE)
                 base = pointer
                 fromMalloc = true
                 return
