@@ -7,6 +7,8 @@
 #include <dhcp/dhcp4.h>
 #include <dhcp/dhcp6.h>
 #include <dhcp/option6_iaaddr.h>
+#include <dhcp/option_int.h>
+#include <dhcp/option_int_array.h>
 #include <dhcp/pkt4.h>
 #include <dhcpsrv/shared_network.h>
 
@@ -16,6 +18,7 @@
 #include <atomic>
 #include <cstring>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 using namespace isc::asiolink;
@@ -30,29 +33,80 @@ namespace {
 const char* const SUBNET_CONTEXT = "lwm2m-subnet";
 
 /// The raw value of a query's option, borrowed for one call. Kea parses
-/// options into typed classes (the PRL into an OptionUint8Array, option 57
-/// into an OptionInt) that keep their values outside Option::getData(), so
-/// the value is taken as the option would go on the wire.
+/// options into typed classes (the PRL into an OptionUint8Array, the ORO into
+/// an OptionUint16Array, option 57 into an OptionInt<uint16_t>) that keep
+/// their values outside Option::getData(). The value as it would go on the
+/// wire is read from those classes directly (by reference, or into a small
+/// buffer in the object) without packing; any other class falls back to
+/// Option::toBinary, which allocates.
 struct OptionValue {
+    OptionPtr option;
     std::vector<uint8_t> value;
+    uint8_t small[256];
     lwm2m_bytes bytes = { nullptr, 0 };
 
     OptionValue() = default;
+    OptionValue(const OptionValue&) = delete;
+    OptionValue& operator=(const OptionValue&) = delete;
 
     /// `query` may be null: then the value is absent.
-    OptionValue(const PktPtr& query, uint16_t code) {
+    OptionValue(Pkt* query, uint16_t code) {
         read(query, code);
     }
 
-    void read(const PktPtr& query, uint16_t code) {
-        value.clear();
+    void read(Pkt* query, uint16_t code) {
         bytes = { nullptr, 0 };
-        OptionPtr option = query ? query->getOption(code) : OptionPtr();
-        if (option) {
-            value = option->toBinary(false);
-            bytes.data = value.empty() ? reinterpret_cast<const uint8_t*>("") : value.data();
-            bytes.length = value.size();
+        option.reset();
+        if (!query) {
+            return;
         }
+        // Pkt::getOption clones the option while a callout runs (Kea lets
+        // hooks see copies of the query's options); this only reads, so it
+        // borrows the packet's own option as Kea's getNonCopiedOption does.
+        auto const found = query->options_.find(code);
+        if (found == query->options_.end() || !found->second) {
+            return;
+        }
+        option = found->second;
+        const Option& base = *option;
+        if (base.getOptions().empty()) {
+            const std::type_info& type = typeid(base);
+            if (type == typeid(OptionUint8Array)) {
+                borrow(static_cast<const OptionUint8Array&>(base).getValues());
+                return;
+            }
+            if (type == typeid(OptionUint16Array)) {
+                const std::vector<uint16_t>& values = static_cast<const OptionUint16Array&>(base).getValues();
+                if (values.size() * 2 <= sizeof(small)) {
+                    size_t at = 0;
+                    for (uint16_t code16 : values) {
+                        small[at++] = static_cast<uint8_t>(code16 >> 8);
+                        small[at++] = static_cast<uint8_t>(code16);
+                    }
+                    bytes.data = small;
+                    bytes.length = at;
+                    return;
+                }
+            } else if (type == typeid(OptionUint16)) {
+                const uint16_t number = static_cast<const OptionUint16&>(base).getValue();
+                small[0] = static_cast<uint8_t>(number >> 8);
+                small[1] = static_cast<uint8_t>(number);
+                bytes.data = small;
+                bytes.length = 2;
+                return;
+            } else if (type == typeid(Option)) {
+                borrow(base.getData());
+                return;
+            }
+        }
+        value = option->toBinary(false);
+        borrow(value);
+    }
+
+private:
+    void borrow(const std::vector<uint8_t>& data) {
+        bytes.data = data.empty() ? reinterpret_cast<const uint8_t*>("") : data.data();
+        bytes.length = data.size();
     }
 };
 
@@ -84,10 +138,10 @@ public:
     void read(uint32_t wanted, bool v4, const PktPtr& query, const SubnetPtr& subnet, lwm2m_exchange& exchange) {
         exchange.provided_facts = wanted;
         if (wanted & LWM2M_FACT_CLIENT_ID) {
-            client_id_.read(query, v4 ? DHO_DHCP_CLIENT_IDENTIFIER : D6O_CLIENTID);
+            client_id_.read(query.get(), v4 ? DHO_DHCP_CLIENT_IDENTIFIER : D6O_CLIENTID);
             exchange.client_id = client_id_.bytes;
         }
-        Pkt4Ptr query4 = (wanted & LWM2M_FACT_HW_ADDRESS) ? boost::dynamic_pointer_cast<Pkt4>(query) : Pkt4Ptr();
+        const Pkt4* query4 = (wanted & LWM2M_FACT_HW_ADDRESS) ? dynamic_cast<const Pkt4*>(query.get()) : nullptr;
         if (query4) {
             hwaddr_ = query4->getHWAddr();   // held: the exchange borrows its bytes
             if (hwaddr_ && !hwaddr_->hwaddr_.empty()) {
@@ -131,27 +185,74 @@ SubnetPtr selectedSubnet(CalloutHandle& handle) {
     return (subnet);
 }
 
-/// The address the reply hands out: DHCPv4 yiaddr, DHCPv6 the first IA_NA
-/// address. Zero when it hands out none (INFORM, INFORMATION-REQUEST, PD).
-IOAddress leasedAddress(const PktPtr& response) {
-    Pkt4Ptr response4 = boost::dynamic_pointer_cast<Pkt4>(response);
-    if (response4) {
-        return (response4->getYiaddr());
+/// Whether `subnet`'s prefix holds the 4-octet (`v4`) or 16-octet address
+/// `address`, compared bit by bit (Subnet::inRange builds the first and last
+/// address of the prefix on every call: ~10k instructions for IPv6).
+bool prefixHolds(const Subnet& subnet, const uint8_t* address, bool v4) {
+    auto const prefix = subnet.get();
+    uint8_t bytes[16] = {};
+    const size_t size = v4 ? 4 : 16;
+    if (prefix.first.isV4() != v4) {
+        return (false);
     }
-    OptionPtr ia = response->getOption(D6O_IA_NA);
-    Option6IAAddrPtr address = ia ? boost::dynamic_pointer_cast<Option6IAAddr>(ia->getOption(D6O_IAADDR))
-                                  : Option6IAAddrPtr();
-    return (address ? address->getAddress() : IOAddress::IPV6_ZERO_ADDRESS());
+    if (v4) {
+        const uint32_t value = prefix.first.toUint32();
+        bytes[0] = static_cast<uint8_t>(value >> 24);
+        bytes[1] = static_cast<uint8_t>(value >> 16);
+        bytes[2] = static_cast<uint8_t>(value >> 8);
+        bytes[3] = static_cast<uint8_t>(value);
+    } else {
+        const std::vector<uint8_t> raw = prefix.first.toBytes();
+        std::memcpy(bytes, raw.data(), std::min(raw.size(), sizeof(bytes)));
+    }
+    size_t bits = std::min<size_t>(prefix.second, size * 8);
+    size_t index = 0;
+    for (; bits >= 8; bits -= 8, ++index) {
+        if (bytes[index] != address[index]) {
+            return (false);
+        }
+    }
+    if (bits > 0) {
+        const uint8_t mask = static_cast<uint8_t>(0xff << (8 - bits));
+        return ((bytes[index] & mask) == (address[index] & mask));
+    }
+    return (true);
+}
+
+/// The address the reply hands out as bytes (DHCPv4 yiaddr, DHCPv6 the first
+/// IA_NA address); false when it hands out none (INFORM,
+/// INFORMATION-REQUEST, PD).
+bool leasedAddress(const Pkt* response, const Pkt4* response4, uint8_t (&address)[16]) {
+    if (response4) {
+        const uint32_t value = response4->getYiaddr().toUint32();
+        address[0] = static_cast<uint8_t>(value >> 24);
+        address[1] = static_cast<uint8_t>(value >> 16);
+        address[2] = static_cast<uint8_t>(value >> 8);
+        address[3] = static_cast<uint8_t>(value);
+        return (value != 0);
+    }
+    OptionPtr ia = const_cast<Pkt*>(response)->getOption(D6O_IA_NA);
+    Option6IAAddrPtr lease = ia ? boost::dynamic_pointer_cast<Option6IAAddr>(ia->getOption(D6O_IAADDR))
+                                : Option6IAAddrPtr();
+    if (!lease || !lease->getAddress().isV6() || lease->getAddress().isV6Zero()) {
+        return (false);
+    }
+    const std::vector<uint8_t> raw = lease->getAddress().toBytes();
+    if (raw.size() != 16) {
+        return (false);
+    }
+    std::memcpy(address, raw.data(), 16);
+    return (true);
 }
 
 /// The sibling of `subnet` in its shared network that holds `address`.
 template <typename SharedNetworkPtrType>
-SubnetPtr siblingHolding(const SubnetPtr& subnet, const IOAddress& address) {
+SubnetPtr siblingHolding(const SubnetPtr& subnet, const uint8_t* address, bool v4) {
     SharedNetworkPtrType network;
     subnet->getSharedNetwork(network);
     if (network) {
         for (auto const& sibling : *network->getAllSubnets()) {
-            if (sibling->inRange(address)) {
+            if (prefixHolds(*sibling, address, v4)) {
                 return (sibling);
             }
         }
@@ -162,17 +263,51 @@ SubnetPtr siblingHolding(const SubnetPtr& subnet, const IOAddress& address) {
 /// The subnet whose entry applies: the one Kea selected, unless Kea then
 /// leased an address from another subnet of the same shared network (it may
 /// move a client there when the first runs out). Kea's own option-data
-/// follows the leased address; so does this.
-SubnetPtr servingSubnet(const SubnetPtr& selected, const PktPtr& response) {
+/// follows the leased address; so does this. Only a subnet of a shared
+/// network can differ, so a subnet outside one costs no address work.
+SubnetPtr servingSubnet(const SubnetPtr& selected, const Pkt* response, const Pkt4* response4) {
     if (!selected) {
         return (selected);
     }
-    const IOAddress leased = leasedAddress(response);
-    if (leased.isV4Zero() || leased.isV6Zero() || selected->inRange(leased)) {
+    NetworkPtr network;
+    selected->getSharedNetwork(network);
+    if (!network) {
         return (selected);
     }
-    return (leased.isV4() ? siblingHolding<SharedNetwork4Ptr>(selected, leased)
-                          : siblingHolding<SharedNetwork6Ptr>(selected, leased));
+    const bool v4 = response4 != nullptr;
+    uint8_t leased[16] = {};
+    if (!leasedAddress(response, response4, leased) || prefixHolds(*selected, leased, v4)) {
+        return (selected);
+    }
+    return (v4 ? siblingHolding<SharedNetwork4Ptr>(selected, leased, v4)
+               : siblingHolding<SharedNetwork6Ptr>(selected, leased, v4));
+}
+
+/// The serving subnet's prefix as 4 or 16 octets into `out`. IOAddress gives
+/// IPv6 octets only in a new vector, so each packet thread keeps the last
+/// subnet it saw (held, so the pointer cannot be reused by another object)
+/// with its octets: consecutive replies from one subnet allocate nothing.
+void subnetPrefixBytes(const SubnetPtr& subnet, const IOAddress& prefix, uint8_t (&out)[16]) {
+    if (prefix.isV4()) {
+        const uint32_t value = prefix.toUint32();
+        out[0] = static_cast<uint8_t>(value >> 24);
+        out[1] = static_cast<uint8_t>(value >> 16);
+        out[2] = static_cast<uint8_t>(value >> 8);
+        out[3] = static_cast<uint8_t>(value);
+        return;
+    }
+    struct Cached {
+        SubnetPtr subnet;
+        uint8_t bytes[16] = {};
+    };
+    thread_local Cached cached;
+    if (cached.subnet != subnet) {
+        const std::vector<uint8_t> raw = prefix.toBytes();
+        std::memset(cached.bytes, 0, sizeof(cached.bytes));
+        std::memcpy(cached.bytes, raw.data(), std::min(raw.size(), sizeof(cached.bytes)));
+        cached.subnet = subnet;
+    }
+    std::memcpy(out, cached.bytes, sizeof(out));
 }
 
 } // namespace
@@ -202,28 +337,26 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
         if (!query || !response) {
             return;
         }
-        Pkt4Ptr response4 = boost::dynamic_pointer_cast<Pkt4>(response);
-        const bool v4 = static_cast<bool>(response4);
+        Pkt4* response4 = dynamic_cast<Pkt4*>(response.get());
+        const bool v4 = response4 != nullptr;
         lwm2m_exchange exchange;
         std::memset(&exchange, 0, sizeof(exchange));
         exchange.family = v4 ? 4 : 6;
         exchange.query_type = query->getType();
         exchange.response_type = response->getType();
 
-        SubnetPtr subnet = servingSubnet(selectedSubnet(handle), response);
+        SubnetPtr subnet = servingSubnet(selectedSubnet(handle), response.get(), response4);
         if (subnet) {
             exchange.has_subnet = 1;
             exchange.subnet_id = subnet->getID();
             auto const prefix = subnet->get();
-            const std::vector<uint8_t> address = prefix.first.toBytes();
-            std::memcpy(exchange.subnet_prefix, address.data(),
-                        std::min(address.size(), sizeof(exchange.subnet_prefix)));
+            subnetPrefixBytes(subnet, prefix.first, exchange.subnet_prefix);
             exchange.subnet_prefix_length = prefix.second;
         }
 
-        OptionValue requested(query, v4 ? DHO_DHCP_PARAMETER_REQUEST_LIST : D6O_ORO);
+        OptionValue requested(query.get(), v4 ? DHO_DHCP_PARAMETER_REQUEST_LIST : D6O_ORO);
         exchange.requested_options = requested.bytes;
-        OptionValue max_size(v4 ? query : PktPtr(), DHO_DHCP_MAX_MESSAGE_SIZE);
+        OptionValue max_size(v4 ? query.get() : nullptr, DHO_DHCP_MAX_MESSAGE_SIZE);
         exchange.max_message_size = max_size.bytes;
         exchange.reply_size = response4 ? dhcpv4WireSize(*response4) : response->len();
         const lwm2m_exchange base = exchange;
@@ -260,7 +393,7 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
             if (size_t(span.offset) + span.length > buffer.size()) {
                 continue;
             }
-            if (response->getOption(span.code)) {
+            if (response->options_.find(span.code) != response->options_.end()) {
                 LOG_DEBUG(logger, DBG_PACKET, LWM2M_OPTION_ALREADY_PRESENT).arg(response->getLabel()).arg(span.code);
                 continue;
             }

@@ -123,14 +123,13 @@ private func fill(_ answer: UnsafeMutablePointer<lwm2m_answer>, from x: lwm2m_ex
     answer.pointee.certificate_entry_index = decision.certificateEntryIndex.map { Int32(clamping: $0) } ?? -1
     answer.pointee.size_limit = UInt32(clamping: decision.sizeLimit)
     answer.pointee.bytes_needed = decision.bytesNeeded
-    let parameters = snapshot.parameters
     var count: UInt32 = 0
     if let range = decision.uri {
-        answer.pointee.options.0 = span(parameters.bootstrapURICode, range)
+        answer.pointee.options.0 = span(snapshot.uriCode, range)
         count = 1
     }
     if let range = decision.certificate {
-        let value = span(parameters.serverCertificateCode, range)
+        let value = span(snapshot.certificateCode, range)
         if count == 0 { answer.pointee.options.0 = value } else { answer.pointee.options.1 = value }
         count += 1
     }

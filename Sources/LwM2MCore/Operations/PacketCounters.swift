@@ -45,6 +45,17 @@ public final class PacketCounters: Sendable {
     @usableFromInline let uriTooBig = Atomic<UInt64>(0)
     /// The slots, each retained once here for the life of the counters.
     private let slots: [Slot]
+    /// Slots in the order they were claimed: `claimed` positions are taken,
+    /// each holds its slot's index + 1 once the claiming thread wrote it (0
+    /// before). `take` visits only these, not the whole table.
+    @usableFromInline let claimed = Atomic<Int>(0)
+    @usableFromInline let claimOrder: [ClaimCell]
+
+    @usableFromInline
+    final class ClaimCell: Sendable {
+        @usableFromInline let index = Atomic<Int>(0)
+        init() {}
+    }
     /// The same slots, unretained, so the packet path reaches one without
     /// retain/release traffic on a shared reference count.
     @usableFromInline nonisolated(unsafe) let slotReferences: UnsafeMutablePointer<Unmanaged<Slot>>
@@ -56,6 +67,7 @@ public final class PacketCounters: Sendable {
         while size < max(1, capacity) { size <<= 1 }
         let slots = (0..<size).map { _ in Slot() }
         self.slots = slots
+        claimOrder = (0..<size).map { _ in ClaimCell() }
         slotReferences = UnsafeMutablePointer<Unmanaged<Slot>>.allocate(capacity: size)
         for (index, slot) in slots.enumerated() {
             (slotReferences + index).initialize(to: Unmanaged.passUnretained(slot))
@@ -100,14 +112,24 @@ public final class PacketCounters: Sendable {
                 let owner = slot.subnetID.load(ordering: .acquiring)
                 if owner == subnetID { return true }
                 guard owner == 0 else { return false }
-                let (claimed, current) = slot.subnetID.compareExchange(
+                let (won, current) = slot.subnetID.compareExchange(
                     expected: 0, desired: subnetID, ordering: .acquiringAndReleasing)
-                return claimed || current == subnetID
+                if won { noteClaim(index) }
+                return won || current == subnetID
             }
             if found { return index }
             index = (index + 1) & mask
         }
         return -1
+    }
+
+    /// Records that slot `index` was claimed (once per slot: only the
+    /// thread whose compare-and-exchange won calls this).
+    @usableFromInline
+    func noteClaim(_ index: Int) {
+        let position = claimed.wrappingAdd(1, ordering: .acquiringAndReleasing).oldValue
+        guard position >= 0, position < claimOrder.count else { return }
+        claimOrder[position].index.store(index + 1, ordering: .releasing)
     }
 
     /// Takes (and resets) the counts since the last call: the server-wide
@@ -120,7 +142,13 @@ public final class PacketCounters: Sendable {
         global.certificateTooBig = certificateTooBig.exchange(0, ordering: .relaxed)
         global.uriTooBig = uriTooBig.exchange(0, ordering: .relaxed)
         var deltas = [global]
-        for slot in slots {
+        // Only claimed slots can hold counts; a claim whose index is not
+        // written yet is visited on a later call (its counts wait, none is lost).
+        let claimedCount = min(claimed.load(ordering: .acquiring), claimOrder.count)
+        for position in 0..<claimedCount {
+            let index = claimOrder[position].index.load(ordering: .acquiring) - 1
+            guard index >= 0, index < slots.count else { continue }
+            let slot = slots[index]
             let id = slot.subnetID.load(ordering: .acquiring)
             guard id != 0 else { continue }
             var delta = StatisticDelta(subnetID: id)

@@ -1,14 +1,18 @@
 /// Store selectors keyed by byte strings (host identifiers, class names,
 /// shared-network names), looked up with bytes borrowed from a packet
-/// without allocating: a 64-bit FNV-1a hash finds the bucket, the bytes are
-/// then compared.
+/// without allocating: a 64-bit FNV-1a hash finds the place in an
+/// open-addressing index (no SipHash: keys come from the operator's store),
+/// the bytes are then compared.
 ///
 /// A table of at most `linearLimit` keys (the usual handful of classes or
 /// shared networks) is searched linearly instead: comparing lengths and a
 /// few octets is cheaper than hashing.
 struct BytesTable: Sendable {
-    private var buckets: [UInt64: [(key: [UInt8], slot: Int)]] = [:]
     private var all: [(key: [UInt8], slot: Int)] = []
+    /// Open addressing over `all`: (hash, position in `all` + 1), 0 = empty;
+    /// power-of-two size, at most half full. Built when the table outgrows
+    /// `linearLimit`.
+    private var index: [(hash: UInt64, position: Int)] = []
 
     static let linearLimit = 8
 
@@ -16,22 +20,49 @@ struct BytesTable: Sendable {
 
     mutating func insert(_ key: [UInt8], slot: Int) {
         all.append((key, slot))
-        let hash = key.withUnsafeBufferPointer { Self.hash($0) }
-        buckets[hash, default: []].append((key, slot))
+        if all.count <= Self.linearLimit { return }
+        if index.isEmpty || all.count * 2 > index.count {
+            var size = 16
+            while size < all.count * 2 { size <<= 1 }
+            index = Array(repeating: (0, 0), count: size)
+            for position in all.indices { place(position) }
+        } else {
+            place(all.count - 1)
+        }
     }
 
-    /// The slot stored for exactly these bytes.
+    private mutating func place(_ position: Int) {
+        let hash = all[position].key.withUnsafeBufferPointer { Self.hash($0) }
+        let mask = index.count - 1
+        var at = Int(truncatingIfNeeded: hash) & mask
+        while index[at].position != 0 { at = (at + 1) & mask }
+        index[at] = (hash, position + 1)
+    }
+
+    /// The slot stored for exactly these bytes (the first one inserted).
     func slot(for bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        if all.count <= Self.linearLimit { return Self.find(bytes, in: all) }
-        guard let bucket = buckets[Self.hash(bytes)] else { return nil }
-        return Self.find(bytes, in: bucket)
-    }
-
-    private static func find(_ bytes: UnsafeBufferPointer<UInt8>, in list: [(key: [UInt8], slot: Int)]) -> Int? {
-        for candidate in list where candidate.key.count == bytes.count {
-            if candidate.key.withUnsafeBufferPointer({ $0.elementsEqual(bytes) }) { return candidate.slot }
+        if all.count <= Self.linearLimit {
+            for candidate in all where Self.equal(candidate.key, bytes) { return candidate.slot }
+            return nil
+        }
+        let hash = Self.hash(bytes)
+        let mask = index.count - 1
+        var at = Int(truncatingIfNeeded: hash) & mask
+        // Positions are placed in insertion order, so along one probe
+        // sequence the first key inserted comes first.
+        while index[at].position != 0 {
+            if index[at].hash == hash {
+                let candidate = all[index[at].position - 1]
+                if Self.equal(candidate.key, bytes) { return candidate.slot }
+            }
+            at = (at + 1) & mask
         }
         return nil
+    }
+
+    @inline(__always)
+    private static func equal(_ key: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        key.count == bytes.count && key.withUnsafeBufferPointer { $0.elementsEqual(bytes) }
     }
 
     /// The smallest slot stored for any of the NUL-terminated names in `list`.

@@ -71,9 +71,19 @@ public struct PrefixKey: Hashable, Sendable {
         let bits = min(Int(length), family.addressLength * 8)
         var high: UInt64 = 0
         var low: UInt64 = 0
-        for index in 0..<min(address.count, family.addressLength) {
-            if index < 8 { high |= UInt64(address[index]) << (56 - 8 * index) }
-            else { low |= UInt64(address[index]) << (56 - 8 * (index - 8)) }
+        let count = min(address.count, family.addressLength)
+        if count == 16, let base = address.baseAddress {
+            // The usual IPv6 case: two big-endian loads instead of 16 shifts.
+            let raw = UnsafeRawPointer(base)
+            high = UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self))
+            low = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        } else if count == 4, let base = address.baseAddress {
+            high = UInt64(UInt32(bigEndian: UnsafeRawPointer(base).loadUnaligned(as: UInt32.self))) << 32
+        } else {
+            for index in 0..<count {
+                if index < 8 { high |= UInt64(address[index]) << (56 - 8 * index) }
+                else { low |= UInt64(address[index]) << (56 - 8 * (index - 8)) }
+            }
         }
         self.high = bits >= 64 ? high : (bits == 0 ? 0 : high & ~(UInt64.max >> bits))
         self.low = bits <= 64 ? 0 : (bits >= 128 ? low : low & ~(UInt64.max >> (bits - 64)))

@@ -27,9 +27,15 @@ public enum OptionEncoding {
     /// 255 octets but the last, and the parts concatenate to `value`. An empty
     /// value is one instance of length 0.
     public static func dhcpv4(code: UInt8, value: [UInt8]) -> [UInt8] {
-        let parts = max(1, (value.count + maxDHCPv4PartLength - 1) / maxDHCPv4PartLength)
         var wire = [UInt8]()
-        wire.reserveCapacity(value.count + 2 * parts)
+        appendDHCPv4(code: code, value: value, to: &wire)
+        return wire
+    }
+
+    /// `dhcpv4(code:value:)` appended to `wire` (no intermediate array).
+    public static func appendDHCPv4(code: UInt8, value: [UInt8], to wire: inout [UInt8]) {
+        let parts = max(1, (value.count + maxDHCPv4PartLength - 1) / maxDHCPv4PartLength)
+        wire.reserveCapacity(wire.count + value.count + 2 * parts)
         var start = 0
         repeat {
             let end = min(start + maxDHCPv4PartLength, value.count)
@@ -38,20 +44,24 @@ public enum OptionEncoding {
             wire.append(contentsOf: value[start..<end])
             start = end
         } while start < value.count
-        return wire
     }
 
     /// A DHCPv6 option as it goes on the wire: 16-bit code, 16-bit length, value
     /// (RFC 8415 §21.1). The caller keeps `value` within `maxDHCPv6ValueLength`.
     public static func dhcpv6(code: UInt16, value: [UInt8]) -> [UInt8] {
         var wire = [UInt8]()
-        wire.reserveCapacity(value.count + 4)
+        appendDHCPv6(code: code, value: value, to: &wire)
+        return wire
+    }
+
+    /// `dhcpv6(code:value:)` appended to `wire` (no intermediate array).
+    public static func appendDHCPv6(code: UInt16, value: [UInt8], to wire: inout [UInt8]) {
+        wire.reserveCapacity(wire.count + value.count + 4)
         wire.append(UInt8(truncatingIfNeeded: code >> 8))
         wire.append(UInt8(truncatingIfNeeded: code))
         wire.append(UInt8(truncatingIfNeeded: value.count >> 8))
         wire.append(UInt8(truncatingIfNeeded: value.count))
         wire.append(contentsOf: value)
-        return wire
     }
 
     /// Reassembles the value of `code` from a DHCPv4 options area (the bytes
