@@ -41,7 +41,12 @@ enum StoreDecoding {
         let decoder = JSONDecoder()
         decoder.userInfo[key] = context
         do {
-            _ = try decoder.decode(Document.self, from: Data(bytes))
+            // The file's bytes as they are, without a second copy.
+            try bytes.withUnsafeBytes { buffer in
+                guard let base = buffer.baseAddress else { throw GiveUp() }
+                let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: buffer.count, deallocator: .none)
+                _ = try decoder.decode(Document.self, from: data)
+            }
         } catch {
             return nil
         }
@@ -82,24 +87,17 @@ enum StoreDecoding {
         init?(intValue: Int) { nil }
         init(stringValue: String) {
             self.stringValue = stringValue
-            switch stringValue {
-            case Store.Key.entries: name = .entries
-            case Store.Key.comment: name = .comment
-            case Store.Key.defaultEntry: name = .storeDefault
-            case Store.Key.host: name = .host
-            case Store.Key.clientClass: name = .clientClass
-            case Store.Key.subnet: name = .subnet
-            case Store.Key.subnetID: name = .subnetID
-            case Store.Key.sharedNetwork: name = .sharedNetwork
-            case Store.Key.bootstrapURI: name = .bootstrapURI
-            case Store.Key.serverCertificate: name = .serverCertificate
-            case Store.Key.alwaysSend: name = .alwaysSend
-            case HostIdentifier.Key.hwAddress: name = .hwAddress
-            case HostIdentifier.Key.clientID: name = .clientID
-            case HostIdentifier.Key.duid: name = .duid
-            default: name = nil
-            }
+            self.name = Self.names[stringValue]
         }
+        /// One hash lookup per key (a `switch` compares the strings one by one).
+        private static let names: [String: Name] = [
+            Store.Key.entries: .entries, Store.Key.comment: .comment, Store.Key.defaultEntry: .storeDefault,
+            Store.Key.host: .host, Store.Key.clientClass: .clientClass, Store.Key.subnet: .subnet,
+            Store.Key.subnetID: .subnetID, Store.Key.sharedNetwork: .sharedNetwork,
+            Store.Key.bootstrapURI: .bootstrapURI, Store.Key.serverCertificate: .serverCertificate,
+            Store.Key.alwaysSend: .alwaysSend, HostIdentifier.Key.hwAddress: .hwAddress,
+            HostIdentifier.Key.clientID: .clientID, HostIdentifier.Key.duid: .duid,
+        ]
         static let entries = Key(stringValue: Store.Key.entries)
         static let comment = Key(stringValue: Store.Key.comment)
         static let storeDefault = Key(stringValue: Store.Key.defaultEntry)
@@ -124,7 +122,10 @@ enum StoreDecoding {
                 context.decoded.defaultEntry = try Self.entry(map, index: StoreEntry.defaultIndex, context: context)
             }
             var list = try top.nestedUnkeyedContainer(forKey: .entries)
-            if let count = list.count { context.decoded.entries.reserveCapacity(count) }
+            if let count = list.count {
+                context.decoded.entries.reserveCapacity(count)
+                context.selectors.reserveCapacity(count)
+            }
             var index = 0
             while !list.isAtEnd {
                 let map = try list.nestedContainer(keyedBy: Key.self)
@@ -137,10 +138,16 @@ enum StoreDecoding {
 
         /// One entry, exactly as strict as `Store.parseEntry`.
         private static func entry(_ map: KeyedDecodingContainer<Key>, index: Int, context: Context) throws -> Entry {
+            // One pass over the keys: unknown ones, several selectors, and
+            // which values are present (no `contains` lookups afterwards).
             var selectorKey: Key? = nil
+            var comment = false, uriKey = false, certificateKey = false, alwaysSendKey = false
             for key in map.allKeys {
                 switch key.name {
-                case .comment?, .bootstrapURI?, .serverCertificate?, .alwaysSend?: continue
+                case .comment?: comment = true
+                case .bootstrapURI?: uriKey = true
+                case .serverCertificate?: certificateKey = true
+                case .alwaysSend?: alwaysSendKey = true
                 case .host?, .clientClass?, .subnet?, .subnetID?, .sharedNetwork?:
                     guard selectorKey == nil else { throw GiveUp() }
                     selectorKey = key
@@ -153,17 +160,17 @@ enum StoreDecoding {
             case (false, let key?): selector = try Self.selector(map, key)
             default: throw GiveUp()
             }
-            if map.contains(.comment) { _ = try map.decode(String.self, forKey: .comment) }
+            if comment { _ = try map.decode(String.self, forKey: .comment) }
             var uri: BootstrapURI? = nil
-            if map.contains(.bootstrapURI) {
+            if uriKey {
                 let text = try map.decode(String.self, forKey: .bootstrapURI)
                 do { uri = try BootstrapURI(text) } catch { throw GiveUp() }
-            } else if index == StoreEntry.defaultIndex || !map.contains(.serverCertificate) {
+            } else if index == StoreEntry.defaultIndex || !certificateKey {
                 throw GiveUp()
             }
-            let alwaysSend = map.contains(.alwaysSend) ? try map.decode(Bool.self, forKey: .alwaysSend) : false
+            let alwaysSend = alwaysSendKey ? try map.decode(Bool.self, forKey: .alwaysSend) : false
             var certificate: Int32 = -1
-            if map.contains(.serverCertificate) {
+            if certificateKey {
                 let path = try map.decode(String.self, forKey: .serverCertificate)
                 guard !path.isEmpty else { throw GiveUp() }
                 certificate = context.certificateSlot(path)

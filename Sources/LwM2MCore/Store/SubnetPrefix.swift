@@ -9,12 +9,12 @@ import Darwin
 /// A fixed-size value (no heap storage): a store of 100,000 subnet entries
 /// holds 100,000 of these, and hashes them to find duplicates.
 public struct SubnetPrefix: Hashable, Sendable, CustomStringConvertible {
-    public let family: AddressFamily
     /// The address in network order, left-aligned: octets 0–7 in `high`
     /// (octet 0 in the top byte), 8–15 in `low`; an IPv4 address fills the
     /// top 32 bits of `high`.
     private let high: UInt64
     private let low: UInt64
+    public let family: AddressFamily
     public let length: UInt8
 
     /// The network address, `family.addressLength` octets, host bits zero.
