@@ -176,7 +176,7 @@ public struct BootstrapURI: Sendable, Equatable, CustomStringConvertible {
         return true
     }
 
-    private static func check(_ uri: Substring) throws(BootstrapURIError) {
+    static func check(_ uri: Substring) throws(BootstrapURIError) {
         guard let colon = uri.firstIndex(of: ":") else { throw .init(reason: "has no scheme (expected coap://, coaps://, coap+tcp:// or coaps+tcp://)") }
         let scheme = uri[..<colon].lowercased()
         guard schemes.contains(scheme) else {

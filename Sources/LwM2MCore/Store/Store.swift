@@ -119,7 +119,7 @@ public struct Store: Sendable, Equatable {
 
     /// The detailed reader: walks the whole document as `JSONValue`s and
     /// reports every problem of every entry.
-    private static func parseDetailed(_ bytes: [UInt8], path: String,
+    static func parseDetailed(_ bytes: [UInt8], path: String,
                                       certificates: inout [String: Result<ServerCertificate, CertificateError>],
                                       readFile: (String) throws(FileError) -> [UInt8]) throws(StoreError) -> Store {
         var problems = StoreProblems(file: path)

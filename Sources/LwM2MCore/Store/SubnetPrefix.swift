@@ -65,7 +65,7 @@ public struct SubnetPrefix: Hashable, Sendable, CustomStringConvertible {
     /// The common case without allocating: `ADDRESS/DIGITS`, a valid prefix.
     /// Nil for anything else, which `init(parsing:)` then reads the slow way
     /// (and explains); so both ways accept exactly the same texts.
-    private static func parseValid(_ text: String) -> SubnetPrefix? {
+    static func parseValid(_ text: String) -> SubnetPrefix? {
         var text = text
         return text.withUTF8 { utf8 -> SubnetPrefix? in
             guard let slash = utf8.firstIndex(of: UInt8(ascii: "/")), slash > 0, slash < 64 else { return nil }
