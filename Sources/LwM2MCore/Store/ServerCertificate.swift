@@ -42,6 +42,12 @@ public struct ServerCertificate: Sendable, Equatable {
     /// SHA-256 of the DER, lower-case hex, colon-separated as openssl prints it.
     public var sha256Fingerprint: String { fields.sha256Fingerprint }
 
+    /// The same for every entry that names the same certificate file in one
+    /// load (they share one `ServerCertificate`), and cheap to hash: a key
+    /// for caches of per-certificate work, such as the encoded option,
+    /// instead of hashing the DER.
+    public var identity: ObjectIdentifier { ObjectIdentifier(fields) }
+
     public static func == (a: ServerCertificate, b: ServerCertificate) -> Bool {
         a.fields === b.fields
             || (a.der == b.der && a.subject == b.subject && a.issuer == b.issuer && a.notValidBefore == b.notValidBefore
