@@ -26,9 +26,13 @@ enum CoreAPI {
                                         family: family, keaDefinedCodes: [])
     }
 
-    /// Pre-encodes a loaded store for one family (the second half of a load).
+    /// Pre-encodes a loaded store for one family (the second half of a load),
+    /// then gives the load's freed heap back, as `Service` does after
+    /// publishing a snapshot.
     static func snapshot(_ store: Store, _ parameters: HookParameters, _ family: Family) -> Snapshot {
-        Snapshot(store: store, parameters: parameters, family: family)
+        let snapshot = Snapshot(store: store, parameters: parameters, family: family)
+        HeapTrim.releaseFreedMemory()
+        return snapshot
     }
 
     static func entryCount(_ store: Store) -> Int { store.entries.count }

@@ -10,7 +10,7 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validate a store file (and a Kea configuration) as the hook's load() does.",
         discussion: """
-            Prints one 'file: entry N (key): reason' line per problem, as the hook logs them. \
+            Prints one 'file:N: key: reason' line per problem, as the hook logs them. \
             Exit status 0 when the store (and configuration) would load, 1 when not, 2 when a \
             file given on the command line cannot be read. With --kea-config, reads the \
             kea-dhcp4 or kea-dhcp6 configuration, validates the hook's parameters against \
@@ -78,11 +78,11 @@ struct Check: ParsableCommand {
                     + "\(counted(snapshot.certificateCount, "certificate", "certificates")); option codes "
                     + "\(snapshot.parameters.bootstrapURICode) (URI), \(snapshot.parameters.serverCertificateCode) (certificate)")
         for position in snapshot.entriesWithOversizedCertificates {
-            report.warning("\(snapshot.store.path): entry \(position): warning: the certificate cannot fit any DHCPv4 reply (even 1500 octets); devices get the URI only")
+            report.warning("\(snapshot.store.path):\(position): warning: the certificate cannot fit any DHCPv4 reply (even 1500 octets); devices get the URI only")
         }
         if explicitFamily {
             for entry in snapshot.store.entries where !entry.applies(to: family) {
-                report.info("\(snapshot.store.path): entry \(entry.index + 1) (\(entry.selector)): note: not a \(family) subnet; ignored by this server")
+                report.info("\(snapshot.store.path):\(entry.index + 1): \(entry.selector): note: not a \(family) subnet; ignored by this server")
             }
         }
     }

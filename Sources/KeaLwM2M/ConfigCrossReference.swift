@@ -95,7 +95,7 @@ struct ConfigCrossReference {
             case .exists:
                 unresolvedReach = true
             case .missing(let reason):
-                lines.append("\(store.path): entry \(entry.index + 1) (\(entry.selector)): warning: matches nothing in \(config.path): \(reason)")
+                lines.append("\(store.path):\(entry.index + 1): \(entry.selector): warning: matches nothing in \(config.path): \(reason)")
             }
         }
         for (index, subnet) in config.subnets.enumerated() where !reached.contains(index) {

@@ -53,11 +53,18 @@ struct JSONSyntaxError: Error, Sendable {
 }
 
 extension JSONValue: Decodable {
+    /// Tries the kinds in the order they are common in a store or in hook
+    /// parameters, strings and maps first: every failed try costs the
+    /// decoder a `DecodingError` with its coding path, and a string used to
+    /// cost five of them.
     init(from decoder: any Decoder) throws {
-        if var list = try? decoder.unkeyedContainer() {
-            var items: [JSONValue] = []
-            while !list.isAtEnd { items.append(try list.decode(JSONValue.self)) }
-            self = .array(items)
+        let single = try decoder.singleValueContainer()
+        if single.decodeNil() {
+            self = .null
+            return
+        }
+        if let value = try? single.decode(String.self) {
+            self = .string(value)
             return
         }
         if let map = try? decoder.container(keyedBy: AnyKey.self) {
@@ -66,16 +73,21 @@ extension JSONValue: Decodable {
             self = .object(members)
             return
         }
-        let single = try decoder.singleValueContainer()
-        if single.decodeNil() {
-            self = .null
-        } else if let value = try? single.decode(Bool.self) {
+        if var list = try? decoder.unkeyedContainer() {
+            var items: [JSONValue] = []
+            while !list.isAtEnd { items.append(try list.decode(JSONValue.self)) }
+            self = .array(items)
+            return
+        }
+        if let value = try? single.decode(Bool.self) {
             self = .bool(value)
         } else if let value = try? single.decode(Int64.self) {
             self = .integer(value)
         } else if let value = try? single.decode(Double.self) {
             self = .number(value)
         } else {
+            // A number neither Int64 nor Double can hold: the decoder's own
+            // words, as before (the last try was always the string).
             self = .string(try single.decode(String.self))
         }
     }

@@ -71,6 +71,7 @@ public final class Service: Sendable {
                 state.lastGood = ServedStore(loaded: loaded, loadedAt: now())
                 state.operations.served = state.lastGood
                 publisher.publish(snapshot)
+                HeapTrim.releaseFreedMemory()
                 state.operations.loadSucceeded(snapshot, now: now())
                 return .loaded(snapshot)
             case .failure(let error):

@@ -313,9 +313,9 @@ struct SelectorStoreTests {
 
     @Test func badDefaults() throws {
         #expect(try problems(#"{"entries": [], "default": {"server-certificate": "c.der"}}"#)
-                == "DIR/store.json: default: needs 'bootstrap-uri'")
+                == "DIR/store.json:default: needs 'bootstrap-uri'")
         #expect(try problems(#"{"entries": [], "default": {"subnet-id": 1, "bootstrap-uri": "coap://a"}}"#)
-                == "DIR/store.json: default: the default applies to every client; remove 'subnet-id'")
+                == "DIR/store.json:default: the default applies to every client; remove 'subnet-id'")
         #expect(try problems(#"{"entries": [], "default": {"bootstrap-uri": "coap://a", "always-send": true}}"#) == "loaded")
     }
 
@@ -332,9 +332,9 @@ struct SelectorStoreTests {
               {"host": {"duid": "0102"}, "bootstrap-uri": "coap://a"} ]}
             """)
         #expect(text == [
-            "DIR/store.json: entry 2 (host hw-address 02:00:00:00:00:01): is already given by entry 1; one entry per key",
-            "DIR/store.json: entry 4 (client-class 'm'): is already given by entry 3; one entry per key",
-            "DIR/store.json: entry 6 (shared-network 'n'): is already given by entry 5; one entry per key",
+            "DIR/store.json:2: host hw-address 02:00:00:00:00:01: is already given by entry 1; one entry per key",
+            "DIR/store.json:4: client-class 'm': is already given by entry 3; one entry per key",
+            "DIR/store.json:6: shared-network 'n': is already given by entry 5; one entry per key",
         ].joined(separator: "; "), "a client-id and a DUID of the same bytes are different keys")
     }
 

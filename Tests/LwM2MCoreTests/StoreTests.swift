@@ -58,14 +58,14 @@ struct StoreTests {
             """)
         let lines = text.components(separatedBy: "; ")
         #expect(lines == [
-            "DIR/store.json: entry 1 (subnet 192.0.2.0/24): bootstrap-uri 'http://bs.example.com' scheme 'http' is not one of coap, coaps, coap+tcp, coaps+tcp",
-            "DIR/store.json: entry 2: 'subnet-id' must be an integer from 1 to 4294967295",
-            "DIR/store.json: entry 3: needs one of 'host', 'client-class', 'subnet', 'subnet-id', 'shared-network'",
-            "DIR/store.json: entry 4: give one of 'subnet', 'subnet-id', not several",
-            "DIR/store.json: entry 5 (subnet 198.51.100.0/24): unknown key 'colour' (known: always-send, bootstrap-uri, client-class, comment, host, server-certificate, shared-network, subnet, subnet-id)",
-            "DIR/store.json: entry 6 (subnet 198.51.100.0/24): needs 'bootstrap-uri' (or, for a certificate-only entry, 'server-certificate')",
-            "DIR/store.json: entry 7 (subnet 203.0.113.0/24): server-certificate 'DIR/missing.pem' cannot open: No such file or directory",
-            "DIR/store.json: entry 8: must be a map, not a string",
+            "DIR/store.json:1: subnet 192.0.2.0/24: bootstrap-uri 'http://bs.example.com' scheme 'http' is not one of coap, coaps, coap+tcp, coaps+tcp",
+            "DIR/store.json:2: 'subnet-id' must be an integer from 1 to 4294967295",
+            "DIR/store.json:3: needs one of 'host', 'client-class', 'subnet', 'subnet-id', 'shared-network'",
+            "DIR/store.json:4: give one of 'subnet', 'subnet-id', not several",
+            "DIR/store.json:5: subnet 198.51.100.0/24: unknown key 'colour' (known: always-send, bootstrap-uri, client-class, comment, host, server-certificate, shared-network, subnet, subnet-id)",
+            "DIR/store.json:6: subnet 198.51.100.0/24: needs 'bootstrap-uri' (or, for a certificate-only entry, 'server-certificate')",
+            "DIR/store.json:7: subnet 203.0.113.0/24: server-certificate 'DIR/missing.pem' cannot open: No such file or directory",
+            "DIR/store.json:8: must be a map, not a string",
         ])
     }
 
@@ -77,8 +77,8 @@ struct StoreTests {
                 { "subnet": "192.0.2.0/24", "bootstrap-uri": "coap://c" },
                 { "subnet-id": 4, "bootstrap-uri": "coap://d" } ] }
             """)
-        #expect(text == "DIR/store.json: entry 3 (subnet 192.0.2.0/24): is already given by entry 1; one entry per key; "
-                + "DIR/store.json: entry 4 (subnet-id 4): is already given by entry 2; one entry per key")
+        #expect(text == "DIR/store.json:3: subnet 192.0.2.0/24: is already given by entry 1; one entry per key; "
+                + "DIR/store.json:4: subnet-id 4: is already given by entry 2; one entry per key")
     }
 
     @Test("file-level problems", arguments: [
@@ -87,9 +87,9 @@ struct StoreTests {
         ("{}", "DIR/store.json: has no \"entries\" list"),
         (#"{"entries": {}}"#, "DIR/store.json: \"entries\" must be a list"),
         (#"{"entries": [], "defaults": 1}"#, "DIR/store.json: unknown key 'defaults' (known: comment, default, entries)"),
-        (#"{"entries": [], "default": 1}"#, "DIR/store.json: default: must be a map, not an integer"),
+        (#"{"entries": [], "default": 1}"#, "DIR/store.json:default: must be a map, not an integer"),
         (#"{"entries": [{"subnet": "192.0.2.1/24", "bootstrap-uri": "coap://a"}]}"#,
-         "DIR/store.json: entry 1: subnet '192.0.2.1/24': host bits are set; the subnet is 192.0.2.0/24"),
+         "DIR/store.json:1: subnet '192.0.2.1/24': host bits are set; the subnet is 192.0.2.0/24"),
     ])
     func fileLevel(json: String, expected: String) throws {
         let text = try problems(json)

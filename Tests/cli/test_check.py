@@ -31,7 +31,7 @@ def test_family_restricts_and_warns_about_other_family(cli, tmp_path):
     store = write_store(tmp_path, [{"subnet": "2001:db8:1::/64", "bootstrap-uri": URI}])
     result = run("check", store, "--family", "4", check=0)
     assert "DHCPv6" not in result.stdout
-    assert f"{store}: entry 1 (subnet 2001:db8:1::/64): note: not a DHCPv4 subnet; ignored by this server" in result.stdout
+    assert f"{store}:1: subnet 2001:db8:1::/64: note: not a DHCPv4 subnet; ignored by this server" in result.stdout
     # One store for both servers is normal: a note, not a warning.
     assert run("check", store, "--family", "4", "--strict").returncode == 0
 
@@ -45,9 +45,10 @@ def test_bad_store_lists_every_problem(cli, tmp_path):
         {"subnet-id": 5, "bootstrap-uri": URI},
     ])
     result = run("check", store, check=1)
-    lines = [line for line in result.stdout.splitlines() if line.startswith(f"{store}: entry")]
-    assert [line.split(":")[1].strip() for line in lines] == ["entry 1", "entry 2 (subnet-id 3)",
-                                                              "entry 3 (subnet-id 4)", "entry 5 (subnet-id 5)"]
+    lines = [line[len(f"{store}:"):] for line in result.stdout.splitlines() if line.startswith(f"{store}:")]
+    lines = [line for line in lines if line[:1].isdigit()]
+    assert [line.split(":")[0] for line in lines] == ["1", "2", "3", "5"]
+    assert [line.split(": ")[1] for line in lines[1:]] == ["subnet-id 3", "subnet-id 4", "subnet-id 5"]
     assert "host bits are set; the subnet is 192.0.2.0/24" in lines[0]
     assert "No such file or directory" in lines[2]
     assert "already given by entry 4" in lines[3]
@@ -57,7 +58,7 @@ def test_bad_store_lists_every_problem(cli, tmp_path):
 def test_oversized_certificate_warns(cli, certs, tmp_path):
     store = write_store(tmp_path, [{"subnet-id": 1, "bootstrap-uri": URI, "server-certificate": "certs/xlarge.pem"}])
     result = run("check", store, "--family", "4", check=0)
-    assert f"{store}: entry 1: warning: the certificate cannot fit any DHCPv4 reply" in result.stdout
+    assert f"{store}:1: warning: the certificate cannot fit any DHCPv4 reply" in result.stdout
     assert run("check", store, "--family", "6", check=0).stdout.count("warning") == 0
 
 
@@ -133,8 +134,8 @@ def test_config_warns_for_unknown_subnets_and_uncovered_subnets(cli, tmp_path):
     ])
     config = kea_config(tmp_path, 4, {"store-file": str(store)})
     result = run("check", "--kea-config", config, check=0)
-    assert f"{store}: entry 2 (subnet-id 99): warning: matches nothing in {config}: no subnet4 has id 99" in result.stdout
-    assert f"{store}: entry 3 (subnet 10.9.0.0/16): warning: matches nothing in {config}: no subnet 10.9.0.0/16 in the configuration" in result.stdout
+    assert f"{store}:2: subnet-id 99: warning: matches nothing in {config}: no subnet4 has id 99" in result.stdout
+    assert f"{store}:3: subnet 10.9.0.0/16: warning: matches nothing in {config}: no subnet 10.9.0.0/16 in the configuration" in result.stdout
     assert "2001:db8:1::/64" not in result.stdout
     uncovered = [line for line in result.stdout.splitlines() if "no store entry names this subnet" in line]
     assert [re.search(r"subnet (\S+) \(id (\d+)\)", line).groups() for line in uncovered] == [
@@ -182,7 +183,7 @@ def test_config_with_broken_store(cli, tmp_path):
     store = write_store(tmp_path, [{"subnet-id": 1, "bootstrap-uri": "ftp://x"}])
     config = kea_config(tmp_path, 4, {"store-file": str(store)})
     result = run("check", "--kea-config", config, check=1)
-    assert f"{store}: entry 1 (subnet-id 1): bootstrap-uri 'ftp://x'" in result.stdout
+    assert f"{store}:1: subnet-id 1: bootstrap-uri 'ftp://x'" in result.stdout
 
 
 def test_config_store_argument_overrides_config(cli, tmp_path):

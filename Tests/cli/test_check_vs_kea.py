@@ -23,7 +23,7 @@ def test_store_problems_are_the_hooks_own_words(cli, hook, tmp_path):
         {"subnet-id": 4, "bootstrap-uri": URI, "server-certificate": str(DATA / "small.pem"), "colour": 1},
     ])
     result = run("check", store, check=1)
-    problems = [line for line in result.stdout.splitlines() if line.startswith(f"{store}: ")]
+    problems = [line for line in result.stdout.splitlines() if line.startswith(f"{store}:")]
     assert len(problems) == 4
     with lab.Lab() as net, lab.KeaServer(net, 4, lab.base_config(4, hook, {"store-file": str(store)})) as kea:
         kea.wait_log("LWM2M_STORE_LOAD_FAILED")

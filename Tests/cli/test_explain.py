@@ -158,7 +158,7 @@ def test_missing_store_is_status_2(cli):
 def test_broken_store_is_status_1(cli, tmp_path):
     bad = write_store(tmp_path, [{"subnet-id": 1, "bootstrap-uri": "nope"}])
     out = run("explain", bad, "--subnet-id", 1, check=1).stdout
-    assert f"{bad}: entry 1 (subnet-id 1): bootstrap-uri 'nope'" in out
+    assert f"{bad}:1: subnet-id 1: bootstrap-uri 'nope'" in out
 
 
 def test_classes_and_hosts_looked_up_in_kea_config(cli, store, tmp_path):

@@ -57,6 +57,7 @@ extension Service {
                 state.lastGood = ServedStore(loaded: loaded, loadedAt: now())
                 state.operations.served = state.lastGood
                 publisher.publish(snapshot)
+                HeapTrim.releaseFreedMemory()
                 state.operations.pendingReloadOK &+= 1
                 state.operations.events.append(OperationsEvent(.reloaded, [parameters.storeFile, Self.summary(snapshot)]))
                 let oversized = snapshot.entriesWithOversizedCertificates

@@ -8,17 +8,51 @@ import Foundation
 #endif
 
 /// The X.509 certificate of the bootstrap server, as devices receive it.
+///
+/// One reference wide: the fields live in one shared object, so the many
+/// entries of a store that name the same file share one certificate (a
+/// store of 100,000 entries typically has a few dozen certificates).
 public struct ServerCertificate: Sendable, Equatable {
+    private final class Fields: Sendable {
+        let der: [UInt8]
+        let subject: String
+        let issuer: String
+        let notValidBefore: Date
+        let notValidAfter: Date
+        let sha256Fingerprint: String
+        init(der: [UInt8], subject: String, issuer: String, notValidBefore: Date, notValidAfter: Date, sha256Fingerprint: String) {
+            self.der = der
+            self.subject = subject
+            self.issuer = issuer
+            self.notValidBefore = notValidBefore
+            self.notValidAfter = notValidAfter
+            self.sha256Fingerprint = sha256Fingerprint
+        }
+    }
+    private let fields: Fields
+
     /// The certificate's DER, exactly as read from the file (or from PEM).
-    public let der: [UInt8]
+    public var der: [UInt8] { fields.der }
     /// Subject distinguished name, RFC 4514 text.
-    public let subject: String
+    public var subject: String { fields.subject }
     /// Issuer distinguished name, RFC 4514 text.
-    public let issuer: String
-    public let notValidBefore: Date
-    public let notValidAfter: Date
+    public var issuer: String { fields.issuer }
+    public var notValidBefore: Date { fields.notValidBefore }
+    public var notValidAfter: Date { fields.notValidAfter }
     /// SHA-256 of the DER, lower-case hex, colon-separated as openssl prints it.
-    public let sha256Fingerprint: String
+    public var sha256Fingerprint: String { fields.sha256Fingerprint }
+
+    /// The same for every entry that names the same certificate file in one
+    /// load (they share one `ServerCertificate`), and cheap to hash: a key
+    /// for caches of per-certificate work, such as the encoded option,
+    /// instead of hashing the DER.
+    public var identity: ObjectIdentifier { ObjectIdentifier(fields) }
+
+    public static func == (a: ServerCertificate, b: ServerCertificate) -> Bool {
+        a.fields === b.fields
+            || (a.der == b.der && a.subject == b.subject && a.issuer == b.issuer && a.notValidBefore == b.notValidBefore
+                && a.notValidAfter == b.notValidAfter && a.sha256Fingerprint == b.sha256Fingerprint)
+    }
 
     /// Parses a certificate file's contents: one PEM `CERTIFICATE` block, or DER.
     ///
@@ -60,15 +94,12 @@ public struct ServerCertificate: Sendable, Equatable {
             }
             fields = (structural.subject, structural.issuer, structural.notValidBefore, structural.notValidAfter)
         }
-        self.der = der
-        self.subject = fields.subject.description
-        self.issuer = fields.issuer.description
-        self.notValidBefore = fields.notBefore
-        self.notValidAfter = fields.notAfter
-        self.sha256Fingerprint = SHA256.hash(data: der).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined(separator: ":")
+        self.fields = Fields(der: der, subject: fields.subject.description, issuer: fields.issuer.description,
+                             notValidBefore: fields.notBefore, notValidAfter: fields.notAfter,
+                             sha256Fingerprint: SHA256.hash(data: der).map { byte in
+                                 let hex = String(byte, radix: 16)
+                                 return byte < 16 ? "0" + hex : hex
+                             }.joined(separator: ":"))
     }
 }
 

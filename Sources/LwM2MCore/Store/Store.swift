@@ -66,8 +66,62 @@ public struct Store: Sendable, Equatable {
     }
 
     /// Validates store contents already read. `readFile` reads certificate files.
+    ///
+    /// A valid store is read the fast way (`StoreDecoding`); a store the
+    /// fast way gives up on is read again by `parseDetailed`, which finds
+    /// and words every problem. Certificates are read once either way.
     static func parse(_ bytes: [UInt8], path: String,
                       readFile: (String) throws(FileError) -> [UInt8]) throws(StoreError) -> Store {
+        var certificates: [String: Result<ServerCertificate, CertificateError>] = [:]
+        if let decoded = StoreDecoding.decode(bytes),
+           let store = assemble(decoded, path: path, certificates: &certificates, readFile: readFile) {
+            return store
+        }
+        return try parseDetailed(bytes, path: path, certificates: &certificates, readFile: readFile)
+    }
+
+    /// A decoded store with its certificates, or nil when one does not load.
+    private static func assemble(_ decoded: StoreDecoding.Decoded, path: String,
+                                 certificates: inout [String: Result<ServerCertificate, CertificateError>],
+                                 readFile: (String) throws(FileError) -> [UInt8]) -> Store? {
+        var table: [ServerCertificate] = []
+        table.reserveCapacity(decoded.certificatePaths.count)
+        for written in decoded.certificatePaths {
+            let resolved = FileContents.resolve(written, besides: path)
+            let result = certificates[resolved] ?? loadCertificate(resolved, readFile: readFile)
+            certificates[resolved] = result
+            guard case .success(let certificate) = result else { return nil }
+            table.append(certificate)
+        }
+        func entry(_ raw: StoreDecoding.Entry) -> StoreEntry {
+            let slot = Int(raw.certificate)
+            let hasCertificate = slot >= 0 && slot < table.count
+            return StoreEntry(index: raw.index, selector: raw.selector, bootstrapURI: raw.bootstrapURI,
+                              certificate: hasCertificate ? table[slot] : nil,
+                              certificatePath: hasCertificate ? decoded.certificatePaths[slot] : nil,
+                              alwaysSend: raw.alwaysSend)
+        }
+        var entries: [StoreEntry] = []
+        entries.reserveCapacity(decoded.entries.count)
+        for raw in decoded.entries { entries.append(entry(raw)) }
+        return Store(path: path, entries: entries, defaultEntry: decoded.defaultEntry.map(entry))
+    }
+
+    private static func loadCertificate(_ resolved: String, readFile: (String) throws(FileError) -> [UInt8])
+        -> Result<ServerCertificate, CertificateError> {
+        Result { () throws(CertificateError) -> ServerCertificate in
+            let bytes: [UInt8]
+            do { bytes = try readFile(resolved) } catch let error as FileError { throw CertificateError(reason: error.reason) }
+            catch { throw CertificateError(reason: "\(error)") }
+            return try ServerCertificate(fileContents: bytes)
+        }
+    }
+
+    /// The detailed reader: walks the whole document as `JSONValue`s and
+    /// reports every problem of every entry.
+    static func parseDetailed(_ bytes: [UInt8], path: String,
+                                      certificates: inout [String: Result<ServerCertificate, CertificateError>],
+                                      readFile: (String) throws(FileError) -> [UInt8]) throws(StoreError) -> Store {
         var problems = StoreProblems(file: path)
         let document: JSONValue
         do {
@@ -89,7 +143,6 @@ public struct Store: Sendable, Equatable {
             throw StoreError(problems: problems.list)
         }
 
-        var certificates: [String: Result<ServerCertificate, CertificateError>] = [:]
         var defaultEntry: StoreEntry? = nil
         if let value = top[Key.defaultEntry] {
             defaultEntry = parseEntry(value, index: StoreEntry.defaultIndex, storePath: path, problems: &problems,
@@ -173,12 +226,7 @@ public struct Store: Sendable, Equatable {
         case .string(let relative)?:
             certificatePath = relative
             let resolved = FileContents.resolve(relative, besides: storePath)
-            let result = certificates[resolved] ?? Result { () throws(CertificateError) -> ServerCertificate in
-                let bytes: [UInt8]
-                do { bytes = try readFile(resolved) } catch let error as FileError { throw CertificateError(reason: error.reason) }
-                catch { throw CertificateError(reason: "\(error)") }
-                return try ServerCertificate(fileContents: bytes)
-            }
+            let result = certificates[resolved] ?? loadCertificate(resolved, readFile: readFile)
             certificates[resolved] = result
             switch result {
             case .success(let loaded): certificate = loaded
@@ -220,7 +268,7 @@ public struct Store: Sendable, Equatable {
         return nil
     }
 
-    private static func isName(_ name: String) -> Bool {
+    static func isName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 255 && !name.utf8.contains(0)
     }
 
@@ -261,11 +309,15 @@ public struct StoreProblem: Sendable, Equatable, CustomStringConvertible {
     public var key: String?
     public var reason: String
 
-    /// `file: entry N (key): reason`, entries counted from 1 as an operator counts them.
+    /// Compiler style, so editors and `grep -n` habits work: `FILE:N: KEY:
+    /// reason` for entry N (counted from 1 as an operator counts them; `KEY`
+    /// is the entry's selector, such as `subnet 192.0.2.0/24`, when it has a
+    /// valid one), `FILE:default: reason` for the store-wide default, and
+    /// `FILE: reason` for the file as a whole.
     public var description: String {
         guard let entry else { return "\(file): \(reason)" }
-        if entry == StoreEntry.defaultIndex { return "\(file): default: \(reason)" }
-        return "\(file): entry \(entry + 1)\(key.map { " (\($0))" } ?? ""): \(reason)"
+        if entry == StoreEntry.defaultIndex { return "\(file):default: \(reason)" }
+        return "\(file):\(entry + 1): \(key.map { "\($0): " } ?? "")\(reason)"
     }
 }
 
