@@ -1,7 +1,10 @@
 // The watch timer: an IntervalTimer on Kea's own main loop (the io_service
-// that dhcp4_srv_configured / dhcp6_srv_configured hand over), no thread of
-// our own. Each tick asks the core whether the store or a certificate file
-// changed, logs what happened and flushes the statistics.
+// that dhcp4_srv_configured / dhcp6_srv_configured hand over). Each tick asks
+// the core whether the store or a certificate file changed, logs what
+// happened and flushes the statistics. A changed store is read and encoded
+// by the core on a thread of its own (lwm2m_core_poll returns 2 meanwhile);
+// a second, short timer then polls every PICKUP_MS until the core publishes
+// it, so a reload never holds up the packets Kea's main thread processes.
 //
 // Safety across reconfiguration (unload, dlclose, dlopen, load): unload()
 // cancels and destroys the timer; a handler Kea had already queued may still
@@ -31,18 +34,38 @@ std::atomic<uint64_t> generation(0);
 /// The running timer (main thread only).
 std::unique_ptr<IntervalTimer> timer;
 
+/// Polls while the core reads a changed store (main thread only).
+std::unique_ptr<IntervalTimer> pickup;
+
+/// How often a reload in progress is looked at.
+const long PICKUP_MS = 5;
+
 void
-tick(uint64_t started) noexcept {
+tick(uint64_t started, bool regular) noexcept {
     if (started != generation.load()) {
         return;
     }
+    int32_t outcome = 0;
     try {
-        lwm2m_core_poll();
+        outcome = lwm2m_core_poll();
     } catch (...) {
         // The core never throws; nothing crosses into Kea's loop regardless.
     }
+    try {
+        // Repeating while the reload runs; cancelled (not re-armed) from its
+        // own handler once the core is done, as IntervalTimer allows.
+        if (outcome == 2 && pickup && pickup->getInterval() == 0) {
+            pickup->setup([started]() { tick(started, false); }, PICKUP_MS, IntervalTimer::REPEATING);
+        } else if (outcome != 2 && pickup && pickup->getInterval() != 0) {
+            pickup->cancel();
+        }
+    } catch (...) {
+        // Without the pickup the next regular tick publishes the reload.
+    }
     logCoreEvents();
-    flushStatistics();
+    if (regular) {
+        flushStatistics();
+    }
 }
 
 } // namespace
@@ -56,20 +79,23 @@ startWatch(const IOServicePtr& io_service) {
     }
     const uint64_t mine = ++generation;
     timer.reset(new IntervalTimer(*io_service));
-    timer->setup([mine]() { tick(mine); }, static_cast<long>(interval), IntervalTimer::REPEATING);
+    pickup.reset(new IntervalTimer(*io_service));
+    timer->setup([mine]() { tick(mine, true); }, static_cast<long>(interval), IntervalTimer::REPEATING);
     LOG_INFO(logger, LWM2M_WATCHING).arg(interval / 1000.0);
 }
 
 void
 stopWatch() noexcept {
     ++generation;
-    try {
-        if (timer) {
-            timer->cancel();
-            timer.reset();
+    for (auto* running : { &timer, &pickup }) {
+        try {
+            if (*running) {
+                (*running)->cancel();
+                running->reset();
+            }
+        } catch (...) {
+            running->release();   // never let a failing destructor reach Kea
         }
-    } catch (...) {
-        timer.release();   // never let a failing destructor reach Kea
     }
 }
 

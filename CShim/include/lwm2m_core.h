@@ -222,11 +222,13 @@ int32_t lwm2m_core_answer(const lwm2m_exchange *exchange,
     is not loaded. */
 uint32_t lwm2m_core_watch_interval_ms(void);
 
-/** One tick of the watch timer: reload when the store file or a certificate
-    file it names changed (device, inode, size, mtime, ctime) since the last
-    attempt; re-check certificate expiry once a day. What happened is queued
-    as events. Returns 1 when a new store is served, -1 when a reload
-    failed (the last good snapshot stays), 0 when nothing changed. */
+/** One tick of the watch timer: when the store file or a certificate file it
+    names changed (device, inode, size, mtime, ctime) since the last attempt,
+    start reading it on a thread of the core's own and return 2; while that
+    runs, return 2; once it is done, publish it and return 1 when a new store
+    is served, -1 when the reload failed (the last good snapshot stays).
+    0 when nothing changed. Re-checks certificate expiry once a day. What
+    happened is queued as events. Call again soon after a 2. */
 int32_t lwm2m_core_poll(void);
 
 /** Event kinds; each maps to one message id (docs/messages.md). */

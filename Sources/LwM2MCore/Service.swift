@@ -19,7 +19,9 @@ import Foundation
 /// Packets read the snapshot through a `SnapshotPublisher`: lock-free, they
 /// never wait for a load or reload. Everything else (load, unload, the watch
 /// timer, control commands) runs on Kea's main thread and goes through
-/// `state`, which packets never touch.
+/// `state`, which packets never touch; a hot reload reads and encodes the
+/// store on a thread of its own (`BackgroundLoad`) and only publishes on the
+/// main thread.
 public final class Service: Sendable {
     struct State {
         var lastGood: ServedStore?
@@ -62,6 +64,7 @@ public final class Service: Sendable {
     /// before calling: they must leave everything as it was.
     public func configure(_ parameters: HookParameters, family: AddressFamily) -> Outcome {
         state.withLock { state in
+            state.operations.abandonLoading()
             state.operations.configured(parameters, family: family, at: now())
             let attempt = StoreLoader.load(path: parameters.storeFile)
             state.operations.attempted(attempt)
@@ -82,7 +85,7 @@ public final class Service: Sendable {
                 // The shim logs this failure from the load result; the
                 // timer must not log it again.
                 state.operations.loadFailed(error, attempt: attempt, serving: fallback, report: false)
-                if let fallback { state.operations.checkCertificates(of: fallback, now: now()) }
+                state.operations.checkCertificates(of: fallback, now: now())
                 return .storeFailed(error, serving: fallback)
             }
         }
@@ -91,6 +94,7 @@ public final class Service: Sendable {
     /// Stops serving. The last good store is remembered.
     public func stop() {
         state.withLock { state in
+            state.operations.abandonLoading()
             state.operations.active = false
             publisher.publish(nil)
         }

@@ -20,6 +20,7 @@ public func lwm2mCorePoll() -> Int32 {
     switch service.poll() {
     case .reloaded: 1
     case .failed: -1
+    case .loading: 2
     case .inactive, .unchanged: 0
     }
 }

@@ -14,6 +14,19 @@ private func store(_ uri: String, certificate: String? = nil) -> String {
     return #"{"entries": [{"subnet-id": 1, "bootstrap-uri": "\#(uri)"\#(cert)}]}"#
 }
 
+/// One watch tick as the shim runs it: poll, and while the changed store is
+/// read on its own thread, poll again until it is published.
+private func tick(_ service: Service) -> Service.ReloadOutcome {
+    var outcome = service.poll()
+    var polls = 0
+    while outcome == .loading && polls < 20_000 {
+        usleep(500)
+        polls += 1
+        outcome = service.poll()
+    }
+    return outcome
+}
+
 private func servedURI(_ service: Service) -> String? {
     service.snapshot?.store.entries.first?.bootstrapURI?.description
 }
@@ -25,21 +38,69 @@ struct ReloadTests {
         let path = try folder.write("store.json", store("coap://one"))
         let service = Service()
         _ = service.configure(parameters(path), family: .v4)
-        #expect(service.poll() == .unchanged)
-        #expect(service.poll() == .unchanged)
+        #expect(tick(service) == .unchanged)
+        #expect(tick(service) == .unchanged)
 
         // In place: same inode, other size.
         try folder.write("store.json", store("coap://two-two"))
-        #expect(service.poll() == .reloaded(entries: 1))
+        #expect(tick(service) == .reloaded(entries: 1))
         #expect(servedURI(service) == "coap://two-two")
-        #expect(service.poll() == .unchanged)
+        #expect(tick(service) == .unchanged)
 
         // By rename: another inode, same size.
         let other = try folder.write("new.json", store("coap://three-3"))
         #expect(rename(other, path) == 0)
-        #expect(service.poll() == .reloaded(entries: 1))
+        #expect(tick(service) == .reloaded(entries: 1))
         #expect(servedURI(service) == "coap://three-3")
         #expect(service.takeEvents().map(\.kind) == [.reloaded, .reloaded])
+    }
+
+    @Test func aChangedStoreIsReadOffTheCallingThreadAndPublishedByALaterPoll() throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("store.json", store("coap://one"))
+        let service = Service()
+        _ = service.configure(parameters(path), family: .v4)
+        try folder.write("store.json", store("coap://two-two"))
+        #expect(service.poll() == .loading)                 // started, not waited for
+        #expect(servedURI(service) == "coap://one")         // packets still get the old one
+        #expect(service.takeEvents().isEmpty)
+        #expect(tick(service) == .reloaded(entries: 1))     // a later poll publishes it
+        #expect(servedURI(service) == "coap://two-two")
+        #expect(service.takeEvents().map(\.kind) == [.reloaded])
+        #expect(tick(service) == .unchanged)
+    }
+
+    @Test func stopOrAReconfigurationWhileLoadingDropsTheLoad() throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("store.json", store("coap://one"))
+        let service = Service()
+        _ = service.configure(parameters(path), family: .v4)
+        try folder.write("store.json", store("coap://two-two"))
+        #expect(service.poll() == .loading)
+        service.stop()                                      // waits for the thread, drops its result
+        #expect(service.poll() == .inactive)
+        #expect(service.snapshot == nil)
+
+        _ = service.configure(parameters(path), family: .v4)
+        #expect(servedURI(service) == "coap://two-two")
+        try folder.write("store.json", store("coap://three-3"))
+        #expect(service.poll() == .loading)
+        _ = service.configure(parameters(path), family: .v4)   // Kea reconfigured meanwhile
+        #expect(servedURI(service) == "coap://three-3")
+        #expect(tick(service) == .unchanged)
+    }
+
+    @Test func aForcedReloadFinishesALoadInProgressFirst() throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("store.json", store("coap://one"))
+        let service = Service()
+        _ = service.configure(parameters(path), family: .v4)
+        try folder.write("store.json", store("coap://two-two"))
+        #expect(service.poll() == .loading)
+        #expect(service.reload(force: true) == .reloaded(entries: 1))
+        #expect(servedURI(service) == "coap://two-two")
+        #expect(service.takeEvents().map(\.kind) == [.reloaded, .reloaded])
+        #expect(tick(service) == .unchanged)
     }
 
     @Test func certificateFileChangeAloneIsPickedUp() throws {
@@ -51,9 +112,9 @@ struct ReloadTests {
         let service = Service()
         _ = service.configure(parameters(path), family: .v4)
         #expect(service.snapshot?.store.entries.first?.certificate?.der == first.der)
-        #expect(service.poll() == .unchanged)
+        #expect(tick(service) == .unchanged)
         try folder.write("certs/bs.pem", second.pem)
-        #expect(service.poll() == .reloaded(entries: 1))
+        #expect(tick(service) == .reloaded(entries: 1))
         #expect(service.snapshot?.store.entries.first?.certificate?.der == second.der)
     }
 
@@ -66,22 +127,22 @@ struct ReloadTests {
         let good = service.snapshot
 
         try folder.write("store.json", "{")
-        guard case .failed(let reason) = service.poll() else { Issue.record("expected a failure"); return }
+        guard case .failed(let reason) = tick(service) else { Issue.record("expected a failure"); return }
         #expect(reason.contains("not valid JSON"))
         #expect(service.snapshot === good)
-        #expect(service.poll() == .unchanged)                       // nothing changed: no new attempt
+        #expect(tick(service) == .unchanged)                       // nothing changed: no new attempt
         #expect(service.reload(force: true) == .failed(reason))     // same failure: attempted, not reported again
         var events = service.takeEvents()
         #expect(events.map(\.kind) == [.reloadFailed])
         #expect(events.first?.arguments == [path, "its last good version (1 entries)", reason])
 
         try folder.write("store.json", store("http://other"))        // a different failure is reported
-        guard case .failed = service.poll() else { Issue.record("expected a failure"); return }
+        guard case .failed = tick(service) else { Issue.record("expected a failure"); return }
         events = service.takeEvents()
         #expect(events.count == 1 && events.first?.arguments.last?.contains("scheme 'http'") == true)
 
         try folder.write("store.json", store("coap://fixed"))
-        #expect(service.poll() == .reloaded(entries: 1))
+        #expect(tick(service) == .reloaded(entries: 1))
         #expect(servedURI(service) == "coap://fixed")
         let deltas = service.takeStatistics()
         #expect(deltas.first?.reloadOK == 1 && deltas.first?.reloadFailed == 3)
@@ -93,12 +154,12 @@ struct ReloadTests {
         let service = Service()
         _ = service.configure(parameters(path), family: .v6)
         #expect(unlink(path) == 0)
-        guard case .failed(let reason) = service.poll() else { Issue.record("expected a failure"); return }
+        guard case .failed(let reason) = tick(service) else { Issue.record("expected a failure"); return }
         #expect(reason.contains("No such file"))
-        #expect(service.poll() == .unchanged)
+        #expect(tick(service) == .unchanged)
         #expect(servedURI(service) == "coap://good")
         try folder.write("store.json", store("coap://back"))
-        #expect(service.poll() == .reloaded(entries: 1))
+        #expect(tick(service) == .reloaded(entries: 1))
     }
 
     @Test func filesOthersCanWriteAreRefused() throws {
@@ -113,23 +174,23 @@ struct ReloadTests {
         #expect(error.description.contains("rogue bootstrap server"))
 
         #expect(chmod(path, 0o644) == 0)
-        #expect(service.poll() == .reloaded(entries: 1))            // chmod changes ctime: picked up
+        #expect(tick(service) == .reloaded(entries: 1))            // chmod changes ctime: picked up
 
         let certificate = try TestCertificate()
         let certPath = try folder.write("bs.pem", certificate.pem)
         #expect(chmod(certPath, 0o646) == 0)
         try folder.write("store.json", store("coaps://bs", certificate: "bs.pem"))
-        guard case .failed(let reason) = service.poll() else { Issue.record("expected a refusal"); return }
+        guard case .failed(let reason) = tick(service) else { Issue.record("expected a refusal"); return }
         #expect(reason.contains("bs.pem' is writable by every user (mode 0646)"))
         #expect(chmod(certPath, 0o644) == 0)
-        #expect(service.poll() == .reloaded(entries: 1))
+        #expect(tick(service) == .reloaded(entries: 1))
 
         #expect(chmod(folder.path, 0o777) == 0)
         try folder.write("store.json", store("coap://rogue"))
-        guard case .failed(let folderReason) = service.poll() else { Issue.record("expected a refusal"); return }
+        guard case .failed(let folderReason) = tick(service) else { Issue.record("expected a refusal"); return }
         #expect(folderReason.contains("without the sticky bit (mode 0777)"))
         #expect(chmod(folder.path, 0o1777) == 0)                       // sticky: like /tmp, accepted
-        #expect(service.poll() == .reloaded(entries: 1))
+        #expect(tick(service) == .reloaded(entries: 1))
         #expect(chmod(folder.path, 0o755) == 0)
     }
 
@@ -137,12 +198,12 @@ struct ReloadTests {
         let folder = try TemporaryFolder()
         let path = try folder.write("store.json", store("coap://good"))
         let service = Service()
-        #expect(service.poll() == .inactive)
+        #expect(tick(service) == .inactive)
         _ = service.configure(parameters(path, watch: 3), family: .v4)
         #expect(service.watchIntervalMilliseconds == 3000)
         service.stop()
         try folder.write("store.json", store("coap://changed"))
-        #expect(service.poll() == .inactive)
+        #expect(tick(service) == .inactive)
         #expect(service.watchIntervalMilliseconds == 0)
     }
 
@@ -157,15 +218,15 @@ struct ReloadTests {
         #expect(service.takeEvents().isEmpty)
 
         clock.withLock { $0 = $0.addingTimeInterval(350 * 86_400) }
-        #expect(service.poll() == .unchanged)
+        #expect(tick(service) == .unchanged)
         let soon = service.takeEvents()
         #expect(soon.map(\.kind) == [.certificateExpiresSoon])
         #expect(soon.first?.arguments.first == folder.path + "/bs.pem")
-        #expect(service.poll() == .unchanged)
+        #expect(tick(service) == .unchanged)
         #expect(service.takeEvents().isEmpty)                          // once a day, not every tick
 
         clock.withLock { $0 = $0.addingTimeInterval(20 * 86_400) }
-        #expect(service.poll() == .unchanged)
+        #expect(tick(service) == .unchanged)
         #expect(service.takeEvents().map(\.kind) == [.certificateExpired])
         #expect(service.snapshot?.store.entries.first?.certificate != nil)   // still served
     }

@@ -67,7 +67,7 @@ extension Service {
                                  arguments: ["entries": .integer(Int64(entries))])
         case .failed(let reason):
             return CommandAnswer(result: CommandAnswer.error, text: "LwM2M store not reloaded, the last good version stays in service: \(reason)")
-        case .inactive, .unchanged:
+        case .inactive, .unchanged, .loading:   // a forced reload is never unchanged nor left running
             return CommandAnswer(result: CommandAnswer.error, text: "the LwM2M hook is not loaded")
         }
     }

@@ -27,6 +27,10 @@ struct OperationsState {
     /// Everything counted since the process started (status).
     var totals = StatisticDelta(subnetID: nil)
     var events: [OperationsEvent] = []
+    /// A reload being prepared on its own thread (see `BackgroundLoad`).
+    var loading: BackgroundLoad?
+    /// The certificates of the snapshot in service (expiry checks).
+    var servedCertificates: [ServedCertificate] = []
     /// When certificates were last checked for expiry.
     var lastCertificateCheck: Date?
 
@@ -41,14 +45,26 @@ struct OperationsState {
         active = true
     }
 
+    /// Waits for a reload the timer started and drops what it prepared
+    /// (unload, or a new configuration).
+    mutating func abandonLoading() {
+        if let job = loading {
+            loading = nil
+            _ = job.collect()
+        }
+    }
+
     mutating func attempted(_ attempt: StoreAttempt) {
         watched = attempt.files
     }
 
-    mutating func loadSucceeded(_ snapshot: Snapshot, now: Date) {
+    /// `certificates`: `ServedCertificate.all(in: snapshot)` when the caller
+    /// has it already (a reload prepares it off the main thread).
+    mutating func loadSucceeded(_ snapshot: Snapshot, certificates: [ServedCertificate]? = nil, now: Date) {
         lastError = nil
         lastFailureKey = nil
-        checkCertificates(of: snapshot, now: now)
+        servedCertificates = certificates ?? ServedCertificate.all(in: snapshot)
+        checkCertificates(now: now)
     }
 
     /// Records a failed attempt; queues LWM2M_RELOAD_FAILED when `report`
@@ -67,9 +83,15 @@ struct OperationsState {
 
     /// Queues an expiry event for every certificate served that expired or
     /// expires within 30 days.
-    mutating func checkCertificates(of snapshot: Snapshot, now: Date) {
+    mutating func checkCertificates(of snapshot: Snapshot?, now: Date) {
+        servedCertificates = snapshot.map { ServedCertificate.all(in: $0) } ?? []
+        checkCertificates(now: now)
+    }
+
+    /// The same for the certificates of the snapshot in service.
+    mutating func checkCertificates(now: Date) {
         lastCertificateCheck = now
-        for certificate in ServedCertificate.all(in: snapshot) {
+        for certificate in servedCertificates {
             let left = certificate.certificate.notValidAfter.timeIntervalSince(now)
             let notAfter = ISO8601.format(certificate.certificate.notValidAfter)
             if left <= 0 {
@@ -86,7 +108,7 @@ struct OperationsState {
 
 /// One distinct certificate a snapshot serves, with the file it came from
 /// and the store entries (1-based) that use it.
-struct ServedCertificate {
+struct ServedCertificate: Sendable {
     let file: String
     let certificate: ServerCertificate
     let entries: [Int]

@@ -11,6 +11,9 @@ extension Service {
         case inactive
         /// No watched file changed; nothing was done.
         case unchanged
+        /// A changed store is being read on a thread of its own; poll again
+        /// (the shim does, every few milliseconds) to publish it.
+        case loading
         /// The store loaded and is served now, with this many entries.
         case reloaded(entries: Int)
         /// The store did not load; the previous snapshot stays. The text is
@@ -18,60 +21,103 @@ extension Service {
         case failed(String)
     }
 
-    /// The watch timer's tick (main thread): reloads when the store file or a
-    /// certificate file it names changed since the last attempt, and
-    /// re-checks certificate expiry once a day.
+    /// The watch timer's tick (main thread). When the store file or a
+    /// certificate file it names changed since the last attempt, starts
+    /// reading it on a thread of its own and returns `.loading`; a later
+    /// tick publishes what that thread prepared. Re-checks certificate expiry
+    /// once a day.
     @discardableResult
     public func poll() -> ReloadOutcome {
-        let outcome = reload(force: false)
+        let outcome = state.withLock { state -> ReloadOutcome in
+            guard state.operations.active, let parameters = state.operations.parameters,
+                  let family = state.operations.family else { return .inactive }
+            if let job = state.operations.loading {
+                guard job.isFinished else { return .loading }
+                state.operations.loading = nil
+                guard let prepared = job.collect() else { return .unchanged }
+                return finishReload(prepared, parameters: parameters, family: family, state: &state)
+            }
+            let changed = state.operations.watched.changed()
+            if !changed && !state.operations.watched.racy { return .unchanged }
+            let request = BackgroundLoad.Request(parameters: parameters, family: family,
+                                                 served: state.operations.served?.store, changed: changed)
+            guard let job = BackgroundLoad.start(request) else {
+                // No thread to be had: read it here.
+                let outcome = finishReload(BackgroundLoad.prepare(request), parameters: parameters,
+                                           family: family, state: &state)
+                HeapTrim.releaseFreedMemory()
+                return outcome
+            }
+            state.operations.loading = job
+            return .loading
+        }
         state.withLock { state in
             guard state.operations.active, let last = state.operations.lastCertificateCheck,
-                  now().timeIntervalSince(last) >= OperationsState.expiryRecheck,
-                  let snapshot = publisher.current else { return }
-            state.operations.checkCertificates(of: snapshot, now: now())
+                  now().timeIntervalSince(last) >= OperationsState.expiryRecheck else { return }
+            state.operations.checkCertificates(now: now())
         }
         return outcome
     }
 
-    /// Loads the store again (`force`: even when nothing changed, as
-    /// `lwm2m-reload` does) and publishes it in one step. A store that fails
-    /// changes nothing that packets see.
+    /// Loads the store again now, on the calling thread (`lwm2m-reload`:
+    /// its answer reports the outcome), even when nothing changed, and
+    /// publishes it in one step. A reload the timer started is finished
+    /// first. A store that fails changes nothing that packets see.
     public func reload(force: Bool) -> ReloadOutcome {
         state.withLock { state in
             guard state.operations.active, let parameters = state.operations.parameters,
                   let family = state.operations.family else { return .inactive }
+            if let job = state.operations.loading {
+                state.operations.loading = nil
+                if let prepared = job.collect() {
+                    _ = finishReload(prepared, parameters: parameters, family: family, state: &state)
+                }
+            }
             let changed = force || state.operations.watched.changed()
             if !changed && !state.operations.watched.racy { return .unchanged }
-            let attempt = StoreLoader.load(path: parameters.storeFile)
-            state.operations.attempted(attempt)
-            switch attempt.result {
-            case .success(let loaded) where !changed && state.operations.lastError == nil
-                                            && loaded.store == state.operations.served?.store:
-                // A racy re-read found what is served: nothing changed.
-                return .unchanged
-            case .failure where !changed && state.operations.lastError != nil:
-                // A racy re-read of a store that already failed: not a new attempt.
-                return .unchanged
-            case .success(let loaded):
-                let snapshot = Snapshot(store: loaded.store, parameters: parameters, family: family)
-                state.lastGood = ServedStore(loaded: loaded, loadedAt: now())
-                state.operations.served = state.lastGood
-                publisher.publish(snapshot)
-                HeapTrim.releaseFreedMemory()
-                state.operations.pendingReloadOK &+= 1
-                state.operations.events.append(OperationsEvent(.reloaded, [parameters.storeFile, Self.summary(snapshot)]))
-                let oversized = snapshot.entriesWithOversizedCertificates
-                if !oversized.isEmpty {
-                    state.operations.events.append(OperationsEvent(
-                        .certificateNeverFits, [parameters.storeFile, oversized.map(String.init).joined(separator: ", ")]))
-                }
-                state.operations.loadSucceeded(snapshot, now: now())
-                return .reloaded(entries: snapshot.entryCount)
-            case .failure(let error):
-                state.operations.pendingReloadFailed &+= 1
-                state.operations.loadFailed(error, attempt: attempt, serving: publisher.current, report: true)
-                return .failed(error.description)
+            let request = BackgroundLoad.Request(parameters: parameters, family: family,
+                                                 served: state.operations.served?.store, changed: changed)
+            let outcome = finishReload(BackgroundLoad.prepare(request), parameters: parameters,
+                                       family: family, state: &state)
+            HeapTrim.releaseFreedMemory()
+            return outcome
+        }
+    }
+
+    /// Publishes a prepared reload (main thread, under the state lock):
+    /// cheap, the parsing and encoding are done.
+    private func finishReload(_ prepared: BackgroundLoad.Prepared, parameters: HookParameters,
+                              family: AddressFamily, state: inout State) -> ReloadOutcome {
+        state.operations.attempted(prepared.attempt)
+        switch prepared.attempt.result {
+        case .success where prepared.sameAsServed && state.operations.lastError == nil:
+            // A racy re-read found what is served: nothing changed.
+            return .unchanged
+        case .failure where !prepared.changed && state.operations.lastError != nil:
+            // A racy re-read of a store that already failed: not a new attempt.
+            return .unchanged
+        case .success(let loaded):
+            let snapshot = prepared.snapshot
+                ?? Snapshot(store: loaded.store, parameters: parameters, family: family)
+            let replaced = (publisher.current, state.lastGood, state.operations.servedCertificates)
+            state.lastGood = ServedStore(loaded: loaded, loadedAt: now())
+            state.operations.served = state.lastGood
+            publisher.publish(snapshot)
+            state.operations.servedCertificates = []
+            BackgroundLoad.dispose(replaced)
+            state.operations.pendingReloadOK &+= 1
+            state.operations.events.append(OperationsEvent(.reloaded, [parameters.storeFile, Self.summary(snapshot)]))
+            let oversized = snapshot.entriesWithOversizedCertificates
+            if !oversized.isEmpty {
+                state.operations.events.append(OperationsEvent(
+                    .certificateNeverFits, [parameters.storeFile, oversized.map(String.init).joined(separator: ", ")]))
             }
+            state.operations.loadSucceeded(snapshot, certificates: prepared.certificates, now: now())
+            return .reloaded(entries: snapshot.entryCount)
+        case .failure(let error):
+            state.operations.pendingReloadFailed &+= 1
+            state.operations.loadFailed(error, attempt: prepared.attempt, serving: publisher.current, report: true)
+            return .failed(error.description)
         }
     }
 
