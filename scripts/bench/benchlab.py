@@ -4,6 +4,9 @@ three modes compared, perfdhcp runs and result files.
 
 Modes:
   a  plain   Kea, no LwM2M options at all
+  n  null    a, plus a hook library whose four packet callouts (the ones
+             kea-lwm2m registers) do nothing: Kea's own hook dispatch, the
+             floor under any hook on these hook points (reference, not a target)
   b  native  Kea's own option-def + option-data: the URI as a string, the
              certificate option as hex (04 + DER)
   c  hook    Kea with the LwM2M hook serving the same bytes from its store
@@ -18,6 +21,7 @@ import ipaddress
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -31,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import lab  # noqa: E402
 from certs import der_of, write_certificates  # noqa: E402
 
-MODES = ("a", "b", "c")
-MODE_NAMES = {"a": "plain Kea", "b": "Kea option-data", "c": "LwM2M hook"}
+MODES = ("a", "n", "b", "c")
+MODE_NAMES = {"a": "plain Kea", "n": "null hook", "b": "Kea option-data", "c": "LwM2M hook"}
 URI = "coaps://bs.bench.example:5684"
 CODES = {4: (224, 225), 6: (200, 201)}
 
@@ -55,6 +59,24 @@ def hook_path() -> Path:
     if not path.is_file():
         raise SystemExit(f"hook not built: {path} (make build, or set KEA_LWM2M_HOOK)")
     return path
+
+
+def null_hook(work: Path) -> Path:
+    """Mode n's library (Benchmarks/null-hook), compiled into the work dir
+    with the Swift toolchain's clang++ (or the system's c++)."""
+    source = REPO / "Benchmarks" / "null-hook" / "null_hook.cc"
+    out = work / "null-hook" / "libdhcp_null_bench.so"
+    if out.is_file() and out.stat().st_mtime >= source.stat().st_mtime:
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    swift = shutil.which("swift")
+    candidates = ([str(Path(swift).resolve().parent / "clang++")] if swift else []) + ["clang++", "c++", "g++"]
+    compiler = next((c for c in candidates if shutil.which(c)), None)
+    if compiler is None:
+        raise SystemExit("no C++ compiler for the null hook (mode n)")
+    subprocess.run([compiler, "-O2", "-fPIC", "-shared", "-std=c++17", "-I/usr/include/kea", "-UDEBUG",
+                    str(source), "-o", str(out), "-lkea-hooks"], check=True)
+    return out
 
 
 def certificate(work: Path) -> tuple[Path, bytes]:
@@ -123,6 +145,8 @@ def body(family: int, mode: str, work: Path, *, threads: int = 0, log_path: Path
     if mode == "b":
         out["option-def"] = native_defs(family)
         subnet["option-data"] = native_options(family, der)
+    elif mode == "n":
+        out["hooks-libraries"] = [{"library": str(null_hook(work))}]
     elif mode == "c":
         store = store or write_store(work, pem, family)
         out["hooks-libraries"] = [{"library": str(hook_path()),
@@ -145,7 +169,7 @@ def body(family: int, mode: str, work: Path, *, threads: int = 0, log_path: Path
 # --------------------------------------------------------------------------
 
 def perfdhcp_argv(net: "lab.Lab", family: int, *, seconds: float, rate: int = 0,
-                  clients: int = 1_000_000, threads: str = "single") -> list[str]:
+                  clients: int = 1_000_000, threads: str = "single", cpu: int | None = None) -> list[str]:
     """perfdhcp as a relay in the client namespace, asking for the LwM2M codes.
 
     v4: DORA from the relay address (perfdhcp sets giaddr to it), PRL with
@@ -153,7 +177,8 @@ def perfdhcp_argv(net: "lab.Lab", family: int, *, seconds: float, rate: int = 0,
     ORO with the LwM2M codes. rate 0 = as fast as perfdhcp can.
     """
     uri_code, cert_code = CODES[family]
-    argv = ["ip", "netns", "exec", net.cli_ns, "perfdhcp", f"-{family}", "-R", str(clients),
+    pin = ["taskset", "-c", str(cpu)] if cpu is not None else []
+    argv = ["ip", "netns", "exec", net.cli_ns, *pin, "perfdhcp", f"-{family}", "-R", str(clients),
             "-p", f"{seconds:g}", "-W", "1000000", "-g", threads]
     if rate > 0:
         argv += ["-r", str(rate)]
@@ -198,6 +223,19 @@ def run_perfdhcp(net, family: int, **kwargs) -> dict:
     if not parsed.get("first"):
         raise RuntimeError(f"perfdhcp gave no statistics ({res.returncode}):\n{res.stdout}\n{res.stderr}")
     return parsed
+
+
+def pin_process(pid: int, cpu: int) -> None:
+    """Every thread of `pid` onto CPU `cpu` (single-threaded runs: Kea on one
+    CPU, perfdhcp on the other, so neither is moved around by the scheduler)."""
+    subprocess.run(["taskset", "-a", "-p", "-c", str(cpu), str(pid)], check=True, capture_output=True)
+
+
+def server_sent(kea: "lab.KeaServer", family: int) -> int:
+    """Replies Kea sent so far (its own pkt4-sent / pkt6-sent statistic)."""
+    stats = kea.command("statistic-get-all").get("arguments", {})
+    sample = stats.get(f"pkt{family}-sent") or [[0]]
+    return int(sample[0][0])
 
 
 # --------------------------------------------------------------------------
@@ -278,7 +316,7 @@ def exchange_all(net, frames: list, batch: int = 25, timeout: float = 30.0) -> i
 
 
 def check_mode(net, family: int, mode: str, der: bytes) -> None:
-    """One exchange: mode a must send no LwM2M option, b and c the same right bytes."""
+    """One exchange: modes a and n must send no LwM2M option, b and c the same right bytes."""
     frame = query_frames(family, 1, start=0xFFFF00)[0]
     got = net.exchange([frame], timeout=10.0)
     query = lab.decode(frame)
@@ -286,7 +324,7 @@ def check_mode(net, family: int, mode: str, der: bytes) -> None:
     if len(replies) != 1:
         raise RuntimeError(f"mode {mode} v{family}: {len(replies)} replies to the check query")
     reply = lab.decode(replies[0])
-    entry = None if mode == "a" else lab.Entry(URI.encode(), der)
+    entry = None if mode in ("a", "n") else lab.Entry(URI.encode(), der)
     problems = lab.lwm2m_problems(query, reply, entry, codes=CODES[family])
     if mode == "b":
         # Kea's own RFC 3396 splitter cuts 253-octet parts: valid, only not

@@ -115,10 +115,15 @@ def callgrind(r: dict) -> list[str]:
            "(v4 DISCOVER/OFFER, PRL with 224/225, option 57 = 1500, certificate option of 697 octets = "
            "3 RFC 3396 parts; v6 SOLICIT/ADVERTISE with ORO 200/201); per reply = "
            "(total with N − total with 0) / N.", "",
-           "| family | a: plain | b: option-data | c: hook | c − a | b − a | c / b | target c/b ≤ 0.95 |",
-           "|---|---:|---:|---:|---:|---:|---:|---|"]
+           "Mode n is Kea with a hook whose four packet callouts do nothing: n − a is what Kea's own "
+           "hook dispatch costs any hook on these hook points.", "",
+           "| family | a: plain | n: null hook | b: option-data | c: hook | n − a | c − n | b − a | c / b | target c/b ≤ 0.95 |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for fam, s in sorted(r["summary"].items()):
-        out.append(f"| v{fam} | {s['a']:,.0f} | {s['b']:,.0f} | {s['c']:,.0f} | {s['c_minus_a']:,.0f} | "
+        n = s.get("n")
+        cells = [f"{n:,.0f}" if n is not None else "–", f"{n - s['a']:,.0f}" if n is not None else "–",
+                 f"{s['c'] - n:,.0f}" if n is not None else "–"]
+        out.append(f"| v{fam} | {s['a']:,.0f} | {cells[0]} | {s['b']:,.0f} | {s['c']:,.0f} | {cells[1]} | {cells[2]} | "
                    f"{s['b_minus_a']:,.0f} | {s['c_over_b']:.3f} | {verdict(s['c_over_b'] <= 0.95)} |")
     for fam, modes in sorted(r["breakdown"].items()):
         tables = [("c", "the hook's own functions (callouts, shim, Swift core, WireOption)",
@@ -138,19 +143,26 @@ def callgrind(r: dict) -> list[str]:
 
 
 def macro(r: dict) -> list[str]:
+    modes = r.get("modes", list(bl.MODES))
+    names = " / ".join(modes)
+    pinned = "single-threaded Kea pinned to CPU 1, perfdhcp to CPU 0; " if r.get("pinned") else ""
     out = [f"### 3. Throughput and latency: perfdhcp (`make bench-macro`, {r['date']})", "",
-           f"Command: `{r['command']}`; {r['rounds']} rounds of a b c, flood {r['seconds']:g} s "
-           f"(completed exchanges per second), paced {r['paced_rate']}/s for {r['paced_seconds']:g} s (delays); "
+           f"Command: `{r['command']}`; {r['rounds']} rounds of {' '.join(modes)}, flood {r['seconds']:g} s "
+           f"(completed exchanges per second, and replies Kea sent per second: its capacity), "
+           f"paced {r['paced_rate']}/s for {r['paced_seconds']:g} s (delays); {pinned}"
            f"perfdhcp -g {r['perfdhcp_threads']}. Medians.", "",
-           "| family | Kea threads | a /s | b /s | c /s | c / b | paced avg ms a / b / c | paced max ms a / b / c | paced drops a / b / c |",
-           "|---|---|---:|---:|---:|---:|---|---|---|"]
+           f"| family | Kea threads | exchanges/s {names} | Kea replies/s {names} | c / b exchanges | c / b replies | n / b replies | paced avg ms {names} | paced max ms {names} | paced drops {names} |",
+           "|---|---|---|---|---:|---:|---:|---|---|---|"]
     for s in r["summary"]:
         name = "DORA" if s["family"] == 4 else "SARR"
-        out.append(f"| v{s['family']} {name} | {s['threads'] or 'single'} | {fmt(s['a']['rate'])} | {fmt(s['b']['rate'])} | "
-                   f"{fmt(s['c']['rate'])} | {fmt(s['c_over_b'], 3)} | "
-                   + " / ".join(fmt(s[m]["paced_avg_ms"], 3) for m in bl.MODES) + " | "
-                   + " / ".join(fmt(s[m]["paced_max_ms"], 1) for m in bl.MODES) + " | "
-                   + " / ".join(fmt(s[m]["paced_drops"]) for m in bl.MODES) + " |")
+        present = [m for m in modes if m in s]
+        out.append(f"| v{s['family']} {name} | {s['threads'] or 'single'} | "
+                   + " / ".join(fmt(s[m]["rate"]) for m in present) + " | "
+                   + " / ".join(fmt(s[m].get("server_rate")) for m in present) + " | "
+                   f"{fmt(s['c_over_b'], 3)} | {fmt(s.get('c_over_b_server'), 3)} | {fmt(s.get('n_over_b_server'), 3)} | "
+                   + " / ".join(fmt(s[m]["paced_avg_ms"], 3) for m in present) + " | "
+                   + " / ".join(fmt(s[m]["paced_max_ms"], 1) for m in present) + " | "
+                   + " / ".join(fmt(s[m]["paced_drops"]) for m in present) + " |")
     return out
 
 
