@@ -227,6 +227,7 @@ def test_commands_over_the_control_socket(served_store, suite):
     loaded = time.strptime(args["loaded-at"], "%Y-%m-%dT%H:%M:%SZ")
     assert abs(time.mktime(loaded) - time.mktime(time.gmtime())) < 120
     assert args["watch-interval"] == 1
+    assert args["reload-in-progress"] is False
     certs = {c["file"]: c for c in args["certificates"]}
     large = certs[str(store.parent / "certs" / "large.pem")]
     assert large["sha256-fingerprint"] == ":".join(f"{b:02x}" for b in hashlib.sha256(suite.certs["large"].der).digest())
@@ -318,6 +319,52 @@ def test_reconfigurations_with_the_timer_running(family, hook, suite, kea_factor
     wait_served(net, kea, family, "coaps://after-reconfig.example")
     time.sleep(2.5)
     assert kea.log()[mark:].count("LWM2M_RELOADED") == 1
+
+
+def large_store_text(uri_a: str, filler: int) -> str:
+    """store_text plus `filler` entries for /28s in 172.16.0.0/12 (no Kea
+    subnet there): big enough that reading it takes a good part of a second."""
+    data = json.loads(store_text(uri_a))
+    data["entries"] += [{"subnet": f"172.{16 + (i >> 12)}.{(i >> 4) & 255}.{(i & 15) << 4}/28",
+                         "bootstrap-uri": f"coap://filler-{i}.example"} for i in range(filler)]
+    return json.dumps(data)
+
+
+def test_reconfiguration_while_a_large_store_is_being_read(hook, suite, kea_factory, tmp_path):
+    """A changed store is read on a thread of the hook's own. Kea reconfigured
+    (config-reload, SIGHUP) while that thread reads 60,000 entries (seen in
+    lwm2m-status): unload() waits for it, Kea stays up, serves the last
+    version written, and keeps no extra thread or descriptor."""
+    store = suite.write_store(tmp_path)
+    write_by_rename(store, large_store_text(URIS["A"], 60_000))
+    net, kea = kea_factory(4, suite.body(4, hook, store))
+    kea.wait_log(r"LWM2M_WATCHING")
+    assert served(net, 4)[0] == URIS["A"].encode()
+    base = kea.resources()
+    caught = 0
+    for n, how in enumerate(["config-reload", "SIGHUP"] * 3):
+        uri = f"coaps://large-{n}.example"
+        write_by_rename(store, large_store_text(uri, 60_000))
+        # Reconfigure as soon as the hook reports the read under way (the
+        # control channel is served by the main loop while the read runs).
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline:
+            if kea.command("lwm2m-status")["arguments"]["reload-in-progress"]:
+                caught += 1
+                break
+            time.sleep(0.01)
+        if how == "SIGHUP":
+            assert kea.sighup(), kea.output_tail()
+        else:
+            assert kea.config_reload().get("result") == 0, kea.output_tail()
+        assert kea.alive(), kea.output_tail()
+        wait_served(net, kea, 4, uri)
+    assert caught >= 3, f"a reload was under way at only {caught} of 6 reconfigurations"
+    res = kea.resources()
+    assert res.threads == base.threads, res.diff(base)
+    assert res.other_fds() == base.other_fds(), res.diff(base)
+    for bad in ("LWM2M_CALLOUT_FAILED", "LWM2M_OPERATION_FAILED", "LWM2M_RELOAD_FAILED", "LWM2M_STORE_LOAD_FAILED"):
+        assert bad not in kea.log(), bad
 
 
 def test_watch_interval_zero_turns_hot_reload_off(hook, suite, kea_factory, tmp_path):

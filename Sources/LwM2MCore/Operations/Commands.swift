@@ -108,6 +108,7 @@ extension Service {
                 "entries": .integer(Int64(entries)),
                 "last-error": operations.lastError.map { .string($0) } ?? .null,
                 "watch-interval": .integer(Int64(parameters.watchInterval)),
+                "reload-in-progress": .bool(operations.loading != nil),
                 "certificates": .array(certificates),
                 "counters": .object(counters),
             ]
