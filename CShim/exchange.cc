@@ -359,6 +359,19 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
         OptionValue max_size(v4 ? query.get() : nullptr, DHO_DHCP_MAX_MESSAGE_SIZE);
         exchange.max_message_size = max_size.bytes;
         exchange.reply_size = response4 ? dhcpv4WireSize(*response4) : response->len();
+        // The codes the reply carries already (option-data, other hooks):
+        // the core neither duplicates nor counts them. Beyond 64 options the
+        // check before addOption below still catches a duplicate.
+        uint16_t reply_codes[64];
+        size_t reply_code_count = 0;
+        for (auto const& entry : response->options_) {
+            if (reply_code_count == sizeof(reply_codes) / sizeof(reply_codes[0])) {
+                break;
+            }
+            reply_codes[reply_code_count++] = static_cast<uint16_t>(entry.first);
+        }
+        exchange.reply_codes = reply_codes;
+        exchange.reply_code_count = reply_code_count;
         const lwm2m_exchange base = exchange;
 
         thread_local std::vector<uint8_t> buffer(4096);
@@ -404,6 +417,12 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
 
         // Arguments of LOG_DEBUG are evaluated only when that debug level is
         // on: the packet label (~20k instructions) costs nothing otherwise.
+        if (answer.flags & LWM2M_ANSWER_URI_ALREADY_PRESENT) {
+            LOG_DEBUG(logger, DBG_PACKET, LWM2M_OPTION_ALREADY_PRESENT).arg(response->getLabel()).arg(answer.uri_code);
+        }
+        if (answer.flags & LWM2M_ANSWER_CERTIFICATE_ALREADY_PRESENT) {
+            LOG_DEBUG(logger, DBG_PACKET, LWM2M_OPTION_ALREADY_PRESENT).arg(response->getLabel()).arg(answer.certificate_code);
+        }
         if (answer.flags & LWM2M_ANSWER_NO_ENTRY) {
             LOG_DEBUG(logger, DBG_PACKET, LWM2M_NO_ENTRY).arg(response->getLabel())
                 .arg(subnet ? std::to_string(subnet->getID()) + " (" + subnet->toText() + ")" : std::string("(none selected)"));

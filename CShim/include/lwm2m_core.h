@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 /** Bumped whenever a struct below changes shape. */
-#define LWM2M_CORE_ABI_VERSION 2
+#define LWM2M_CORE_ABI_VERSION 3
 
 /** Room for one diagnostic: a few store errors, each naming file, entry, reason. */
 #define LWM2M_TEXT_CAPACITY 4096
@@ -148,6 +148,13 @@ typedef struct lwm2m_exchange {
     lwm2m_bytes client_classes;
     /** The serving subnet's shared-network name (no NUL); data NULL when none. */
     lwm2m_bytes shared_network;
+
+    /* ABI 3 */
+    /** Codes of the options the reply already carries at its top level
+        (option-data, other hooks). An LwM2M option whose code is among them
+        is neither added again nor counted as sent. NULL when not read. */
+    const uint16_t *reply_codes;
+    size_t reply_code_count;
 } lwm2m_exchange;
 
 /** Where one option's bytes are in the output buffer. */
@@ -169,6 +176,10 @@ enum {
     LWM2M_ANSWER_NO_ENTRY = 1u << 4,
     /** DHCPv4 remember-requests: the REQUEST did not ask, its DISCOVER did (ABI 2). */
     LWM2M_ANSWER_REMEMBERED = 1u << 5,
+    /** The reply already carries an option with the URI's code: not added (ABI 3). */
+    LWM2M_ANSWER_URI_ALREADY_PRESENT = 1u << 6,
+    /** The reply already carries an option with the certificate's code: not added (ABI 3). */
+    LWM2M_ANSWER_CERTIFICATE_ALREADY_PRESENT = 1u << 7,
 };
 
 /** entry_index / certificate_entry_index of the store's "default" (ABI 2). */
@@ -200,6 +211,10 @@ typedef struct lwm2m_answer {
         shim keeps them for the next query; when they include facts the
         exchange did not provide, the call returns 2. */
     uint32_t needed_facts;
+    /* ABI 3 */
+    /** The option codes of the snapshot in service (for the log). */
+    uint16_t uri_code;
+    uint16_t certificate_code;
 } lwm2m_answer;
 
 /**

@@ -333,6 +333,17 @@ public final class Snapshot: @unchecked Sendable {
             if record.alwaysSend { wantsCertificate = true }
         }
         if entry.alwaysSend { wantsURI = true }
+        if let present = facts.replyCodes, !present.isEmpty {
+            // Never a second option with a code the reply carries already.
+            if wantsURI && present.contains(uriCode) {
+                wantsURI = false
+                answer.flags.insert(.uriAlreadyPresent)
+            }
+            if wantsCertificate && present.contains(certificateCode) {
+                wantsCertificate = false
+                answer.flags.insert(.certificateAlreadyPresent)
+            }
+        }
         guard wantsURI || wantsCertificate else { return answer }
 
         var room: Int
@@ -393,6 +404,11 @@ public struct Answer: Sendable, Equatable {
         public static let noEntry = Flags(rawValue: 1 << 4)
         /// DHCPv4 `remember-requests`: the REQUEST did not ask; its DISCOVER did.
         public static let remembered = Flags(rawValue: 1 << 5)
+        /// The reply already carries an option with the URI's code (option-data,
+        /// another hook): the URI is not added, nor counted as sent.
+        public static let uriAlreadyPresent = Flags(rawValue: 1 << 6)
+        /// The same for the certificate's code.
+        public static let certificateAlreadyPresent = Flags(rawValue: 1 << 7)
     }
 
     public var flags: Flags = []

@@ -106,6 +106,9 @@ private func fill(_ answer: UnsafeMutablePointer<lwm2m_answer>, from x: lwm2m_ex
                               requestedOptions: CBytes.buffer(x.requested_options),
                               maxMessageSize: CBytes.buffer(x.max_message_size),
                               replySize: x.reply_size)
+    if let codes = x.reply_codes, x.reply_code_count > 0 {
+        facts.replyCodes = UnsafeBufferPointer(start: codes, count: x.reply_code_count)
+    }
     if !needed.isEmpty {
         facts.provided = provided
         facts.hardwareType = x.hardware_type
@@ -123,6 +126,8 @@ private func fill(_ answer: UnsafeMutablePointer<lwm2m_answer>, from x: lwm2m_ex
     answer.pointee.certificate_entry_index = decision.certificateEntryIndex.map { Int32(clamping: $0) } ?? -1
     answer.pointee.size_limit = UInt32(clamping: decision.sizeLimit)
     answer.pointee.bytes_needed = decision.bytesNeeded
+    answer.pointee.uri_code = snapshot.uriCode
+    answer.pointee.certificate_code = snapshot.certificateCode
     var count: UInt32 = 0
     if let range = decision.uri {
         answer.pointee.options.0 = span(snapshot.uriCode, range)

@@ -63,6 +63,8 @@ struct TestExchange {
     var requested: [UInt8]? = [1, 3, 224, 225]
     var option57: [UInt8]? = nil
     var replySize = 300
+    /// Codes of the options the reply carries already (nil: not read).
+    var replyCodes: [UInt16]? = nil
 
     /// Runs `answer` with a buffer of `capacity` octets; returns the answer and the bytes written.
     func run(_ snapshot: Snapshot, capacity: Int = 4096) -> (Answer, [UInt8]) {
@@ -73,10 +75,15 @@ struct TestExchange {
         let answer = withOptional(requested) { requested in
             withOptional(option57) { option57 in
                 buffer.withUnsafeMutableBytes { raw in
-                    snapshot.answer(ExchangeFacts(family: family, queryType: queryType, responseType: responseType,
-                                                  subnetID: subnetID, subnetPrefix: prefixKey,
-                                                  requestedOptions: requested, maxMessageSize: option57,
-                                                  replySize: replySize), into: raw)
+                    var facts = ExchangeFacts(family: family, queryType: queryType, responseType: responseType,
+                                              subnetID: subnetID, subnetPrefix: prefixKey,
+                                              requestedOptions: requested, maxMessageSize: option57,
+                                              replySize: replySize)
+                    guard let replyCodes else { return snapshot.answer(facts, into: raw) }
+                    return replyCodes.withUnsafeBufferPointer { codes in
+                        facts.replyCodes = codes
+                        return snapshot.answer(facts, into: raw)
+                    }
                 }
             }
         }

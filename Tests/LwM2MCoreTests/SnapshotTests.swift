@@ -32,6 +32,27 @@ struct SnapshotTests {
     var uriWire: [UInt8] { OptionEncoding.dhcpv4(code: 224, value: Array("coaps://a.example:5684".utf8)) }
     var certificateWire: [UInt8] { OptionEncoding.dhcpv4(code: 225, value: OptionEncoding.certificateValue(der: certificate.der)) }
 
+    @Test func optionsTheReplyCarriesAlreadyAreNeitherAddedNorCounted() {
+        let big = [UInt8](arrayLiteral: 0x05, 0xdc)   // option 57 = 1500: room for both
+        var exchange = TestExchange(option57: big)
+        exchange.replyCodes = [1, 3, 53, 54, 224]      // option-data gave 224 already
+        let (uriTaken, bytes) = exchange.run(snapshot())
+        #expect(uriTaken.uri == nil)
+        #expect(uriTaken.flags == [.uriAlreadyPresent, .sentCertificate])
+        #expect(bytes == certificateWire)               // the certificate alone, its URI is in the reply
+
+        exchange.replyCodes = [53, 225]
+        let (certificateTaken, only) = exchange.run(snapshot())
+        #expect(certificateTaken.flags == [.sentURI, .certificateAlreadyPresent])
+        #expect(only == uriWire)
+
+        exchange.replyCodes = [224, 225]
+        #expect(exchange.run(snapshot()).0.flags == [.uriAlreadyPresent, .certificateAlreadyPresent])
+
+        exchange.replyCodes = [1, 3, 53]                // neither: both, as without the list
+        #expect(exchange.run(snapshot()).0.flags == [.sentURI, .sentCertificate])
+    }
+
     @Test func entriesOfTheOtherFamilyAreNotServed() {
         #expect(snapshot(.v4).entryCount == 3)
         #expect(snapshot(.v6).entryCount == 2)

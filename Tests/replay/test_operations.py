@@ -304,6 +304,41 @@ def test_statistics_read_back_with_statistic_get(served_store):
 
 
 @pytest.mark.parametrize("family", [4, 6])
+def test_an_option_the_reply_carries_already_is_neither_duplicated_nor_counted(family, hook, suite, kea_factory,
+                                                                              tmp_path):
+    """Subnet A also has Kea option-data with the hook's URI code (raw, no
+    option-def, which the hook would refuse): the reply carries Kea's value
+    once, the hook adds only the certificate, and counts only that."""
+    store = suite.write_store(tmp_path)
+    body = suite.body(family, hook, store)
+    uri_code, cert_code = lab.DEFAULT_CODES[family]
+    from_kea = b"coap://from-option-data.example"
+    subnet_a = next(s for s in body[f"subnet{family}"] if s["id"] == lab.SUBNETS[family]["A"][1])
+    subnet_a["option-data"].append({"code": uri_code, "space": f"dhcp{family}", "csv-format": False,
+                                    "always-send": True, "data": from_kea.hex()})
+    net, kea = kea_factory(family, body)
+    kea.wait_log(r"LWM2M_WATCHING")
+    sid = lab.SUBNETS[family]["A"][1]
+    names = ["lwm2m-uri-sent", "lwm2m-certificate-sent", f"subnet[{sid}].lwm2m-uri-sent",
+             f"subnet[{sid}].lwm2m-certificate-sent"]
+    before = {n: _stat(kea, n) for n in names}
+    fx = fixture(family)
+    query = lab.decode(fx.frame())
+    for _ in range(3):
+        got = net.exchange([fx.frame()], timeout=2.0).get(query.xid, [])
+        assert len(got) == 1, f"{len(got)} replies"
+        reply = lab.decode(got[0])
+        assert reply.values(uri_code) == [from_kea], lab.describe(reply)
+        assert reply.value(cert_code) == suite.entry("A").cert_value, lab.describe(reply)
+    time.sleep(1.5)                                   # one tick flushes the counts
+    after = {n: _stat(kea, n) for n in names}
+    assert after["lwm2m-uri-sent"] == before["lwm2m-uri-sent"]
+    assert after[f"subnet[{sid}].lwm2m-uri-sent"] == before[f"subnet[{sid}].lwm2m-uri-sent"]
+    assert after["lwm2m-certificate-sent"] - before["lwm2m-certificate-sent"] == 3
+    assert after[f"subnet[{sid}].lwm2m-certificate-sent"] - before[f"subnet[{sid}].lwm2m-certificate-sent"] == 3
+
+
+@pytest.mark.parametrize("family", [4, 6])
 def test_reconfigurations_with_the_timer_running(family, hook, suite, kea_factory, tmp_path):
     """config-reload x3 and SIGHUP x3 with the watch timer on: same replies, no
     descriptor or thread growth; the timer still picks up a change afterwards,

@@ -30,6 +30,8 @@ public struct ExchangeFacts {
     public var clientClasses: UnsafeBufferPointer<UInt8>? = nil
     /// The name of the serving subnet's shared network; nil when none.
     public var sharedNetwork: UnsafeBufferPointer<UInt8>? = nil
+    /// Codes of the options the reply carries already; nil when not read.
+    public var replyCodes: UnsafeBufferPointer<UInt16>? = nil
 
     public init(family: AddressFamily, queryType: UInt8, responseType: UInt8,
                 subnetID: UInt32? = nil, subnetPrefix: PrefixKey? = nil,
