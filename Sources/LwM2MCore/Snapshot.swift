@@ -226,14 +226,17 @@ public final class Snapshot: @unchecked Sendable {
     /// 1500-octet datagram less this never reaches any client.
     static let minimalDHCPv4Reply = 236 + 4 + 3 + 6 + 1
 
-    /// DHCPv4: entries whose certificate cannot fit even a 1500-octet reply
-    /// (1-based store positions). Always empty for DHCPv6.
-    public var entriesWithOversizedCertificates: [Int] {
+    /// DHCPv4: entries whose certificate cannot fit even a 1500-octet reply,
+    /// as the log names them: 1-based store positions, and `default` for the
+    /// store's default. Always empty for DHCPv6.
+    public var entriesWithOversizedCertificates: [String] {
         guard family == .v4 else { return [] }
         let largest = HookParameters.maxMessageSizeRange.upperBound - SizeBudget.ipAndUDPHeaders - Self.minimalDHCPv4Reply
         return entryOffsets.compactMap { slot in
             let record = record(slot)
-            return Int(record.certificateLength) > largest && record.storeIndex >= 0 ? Int(record.storeIndex) + 1 : nil
+            guard Int(record.certificateLength) > largest else { return nil }
+            if record.storeIndex >= 0 { return String(Int(record.storeIndex) + 1) }
+            return record.storeIndex == Int32(StoreEntry.defaultIndex) ? "default" : nil
         }
     }
 

@@ -58,7 +58,7 @@ private func report(_ snapshot: Snapshot, into result: UnsafeMutablePointer<lwm2
     result.pointee.entry_count = UInt32(clamping: snapshot.entryCount)
     result.pointee.certificate_count = UInt32(clamping: snapshot.certificateCount)
     result.pointee.needed_facts = snapshot.neededFacts.rawValue
-    CText.write(snapshot.entriesWithOversizedCertificates.map(String.init).joined(separator: ", "),
+    CText.write(snapshot.entriesWithOversizedCertificates.joined(separator: ", "),
                 into: &result.pointee.oversized_certificates)
 }
 

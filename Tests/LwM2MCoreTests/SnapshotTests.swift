@@ -209,7 +209,13 @@ struct SnapshotEdgeTests {
         let entry = StoreEntry(index: 4, selector: .subnetID(9), bootstrapURI: try BootstrapURI("coap://b"),
                                certificate: oversized, certificatePath: "xlarge.pem")
         let mixed = Store(path: small.path, entries: small.entries + [entry])
-        #expect(Snapshot(store: mixed, parameters: parameters, family: .v4).entriesWithOversizedCertificates == [5])
+        #expect(Snapshot(store: mixed, parameters: parameters, family: .v4).entriesWithOversizedCertificates == ["5"])
+        let fallback = StoreEntry(index: StoreEntry.defaultIndex, selector: .storeDefault,
+                                  bootstrapURI: try BootstrapURI("coap://c"), certificate: oversized,
+                                  certificatePath: "xlarge.pem")
+        let withDefault = Store(path: small.path, entries: mixed.entries, defaultEntry: fallback)
+        #expect(Snapshot(store: withDefault, parameters: parameters, family: .v4).entriesWithOversizedCertificates
+                == ["5", "default"])
         let v6 = HookParameters(storeFile: small.path, bootstrapURICode: 200, serverCertificateCode: 201, defaultMaxMessageSize: 576)
         #expect(Snapshot(store: mixed, parameters: v6, family: .v6).entriesWithOversizedCertificates == [])
     }

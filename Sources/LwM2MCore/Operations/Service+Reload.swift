@@ -110,7 +110,7 @@ extension Service {
             let oversized = snapshot.entriesWithOversizedCertificates
             if !oversized.isEmpty {
                 state.operations.events.append(OperationsEvent(
-                    .certificateNeverFits, [parameters.storeFile, oversized.map(String.init).joined(separator: ", ")]))
+                    .certificateNeverFits, [parameters.storeFile, oversized.joined(separator: ", ")]))
             }
             state.operations.loadSucceeded(snapshot, certificates: prepared.certificates, now: now())
             return .reloaded(entries: snapshot.entryCount)
