@@ -80,7 +80,9 @@ extension Service {
             }
             let snapshot = publisher.current
             let served = snapshot == nil ? nil : operations.served
-            let certificates: [JSONValue] = snapshot.map { ServedCertificate.all(in: $0) }?.map { served in
+            // The list kept for the expiry checks: built when the snapshot
+            // was prepared, not again for every status request.
+            let certificates: [JSONValue] = (snapshot == nil ? [] : operations.servedCertificates).map { served in
                 .object(["file": .string(served.file),
                          "entries": .array(served.entries.map { .integer(Int64($0)) }),
                          "subject": .string(served.certificate.subject),
@@ -89,7 +91,7 @@ extension Service {
                          "not-before": .string(ISO8601.format(served.certificate.notValidBefore)),
                          "not-after": .string(ISO8601.format(served.certificate.notValidAfter)),
                          "expired": .bool(served.certificate.notValidAfter <= now())])
-            } ?? []
+            }
             let totals = operations.totals
             let counters: [String: JSONValue] = [
                 "uri-sent": .integer(Int64(clamping: totals.uriSent)),
