@@ -70,6 +70,20 @@ struct ReloadTests {
         #expect(tick(service) == .unchanged)
     }
 
+    @Test func theReloadThreadYieldsToPacketsAndOnlyIt() throws {
+        let before = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        let seen = Mutex<Int32?>(nil)
+        let thread = Thread {
+            BackgroundLoad.yieldToPackets()
+            seen.withLock { $0 = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) }
+        }
+        thread.start()
+        let deadline = Date().addingTimeInterval(10)
+        while seen.withLock({ $0 }) == nil && Date() < deadline { usleep(1000) }
+        #expect(seen.withLock { $0 } == 19)
+        #expect(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) == before)   // the caller keeps its own
+    }
+
     @Test func stopOrAReconfigurationWhileLoadingDropsTheLoad() throws {
         let folder = try TemporaryFolder()
         let path = try folder.write("store.json", store("coap://one"))

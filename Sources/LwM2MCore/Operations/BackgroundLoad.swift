@@ -74,6 +74,7 @@ final class BackgroundLoad: @unchecked Sendable {
         let status = pthread_create(&job.thread, nil, { context in
             guard let context else { return nil }
             let job = Unmanaged<BackgroundLoad>.fromOpaque(context).takeRetainedValue()
+            BackgroundLoad.yieldToPackets()
             job.prepared = BackgroundLoad.prepare(job.request)
             // The load's temporaries are freed by now: give them back while
             // still off the main thread.
@@ -94,6 +95,17 @@ final class BackgroundLoad: @unchecked Sendable {
         if !joined { pthread_detach(thread) }
     }
 
+    /// Lowers the calling thread's scheduling priority to the lowest (nice
+    /// 19): on a server whose CPUs are busy answering packets, the reload
+    /// takes longer rather than the replies. On Linux the nice value belongs
+    /// to the thread (`setpriority` with `who` 0 changes the calling thread
+    /// only), so Kea's own threads keep theirs.
+    static func yieldToPackets() {
+        #if os(Linux)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+        #endif
+    }
+
     /// Frees `value` (the store and snapshot a reload replaced: for 100,000
     /// entries, milliseconds of deallocation) on a short-lived thread rather
     /// than the caller's. Without a thread it is freed here.
@@ -106,6 +118,7 @@ final class BackgroundLoad: @unchecked Sendable {
         var thread = pthread_t()
         let status = pthread_create(&thread, nil, { context in
             guard let context else { return nil }
+            BackgroundLoad.yieldToPackets()
             Unmanaged<AnyObject>.fromOpaque(context).release()
             return nil
         }, context)
