@@ -27,6 +27,19 @@ private func tick(_ service: Service) -> Service.ReloadOutcome {
     return outcome
 }
 
+/// A service serving "coap://one" whose store was then rewritten with
+/// "coap://two-two", and polled once: the new store is being read.
+private func serviceReadingAChangedStore() throws -> (TemporaryFolder, String, Service) {
+    let folder = try TemporaryFolder()
+    let path = try folder.write("store.json", store("coap://one"))
+    let service = Service()
+    _ = service.configure(parameters(path), family: .v4)
+    try folder.write("store.json", store("coap://two-two"))
+    #expect(service.poll() == .loading)
+    #expect(servedURI(service) == "coap://one")         // packets still get the old one
+    return (folder, path, service)
+}
+
 private func servedURI(_ service: Service) -> String? {
     service.snapshot?.store.entries.first?.bootstrapURI?.description
 }
@@ -56,13 +69,8 @@ struct ReloadTests {
     }
 
     @Test func aChangedStoreIsReadOffTheCallingThreadAndPublishedByALaterPoll() throws {
-        let folder = try TemporaryFolder()
-        let path = try folder.write("store.json", store("coap://one"))
-        let service = Service()
-        _ = service.configure(parameters(path), family: .v4)
-        try folder.write("store.json", store("coap://two-two"))
-        #expect(service.poll() == .loading)                 // started, not waited for
-        #expect(servedURI(service) == "coap://one")         // packets still get the old one
+        let (folder, _, service) = try serviceReadingAChangedStore()   // started, not waited for
+        defer { withExtendedLifetime(folder) {} }
         #expect(service.takeEvents().isEmpty)
         #expect(tick(service) == .reloaded(entries: 1))     // a later poll publishes it
         #expect(servedURI(service) == "coap://two-two")
@@ -85,12 +93,7 @@ struct ReloadTests {
     }
 
     @Test func stopOrAReconfigurationWhileLoadingDropsTheLoad() throws {
-        let folder = try TemporaryFolder()
-        let path = try folder.write("store.json", store("coap://one"))
-        let service = Service()
-        _ = service.configure(parameters(path), family: .v4)
-        try folder.write("store.json", store("coap://two-two"))
-        #expect(service.poll() == .loading)
+        let (folder, path, service) = try serviceReadingAChangedStore()
         service.stop()                                      // waits for the thread, drops its result
         #expect(service.poll() == .inactive)
         #expect(service.snapshot == nil)
@@ -105,12 +108,8 @@ struct ReloadTests {
     }
 
     @Test func aForcedReloadFinishesALoadInProgressFirst() throws {
-        let folder = try TemporaryFolder()
-        let path = try folder.write("store.json", store("coap://one"))
-        let service = Service()
-        _ = service.configure(parameters(path), family: .v4)
-        try folder.write("store.json", store("coap://two-two"))
-        #expect(service.poll() == .loading)
+        let (folder, _, service) = try serviceReadingAChangedStore()
+        defer { withExtendedLifetime(folder) {} }
         #expect(service.reload(force: true) == .reloaded(entries: 1))
         #expect(servedURI(service) == "coap://two-two")
         #expect(service.takeEvents().map(\.kind) == [.reloaded, .reloaded])
