@@ -84,7 +84,7 @@ public final class Service: Sendable {
                 publisher.publish(fallback)
                 // The shim logs this failure from the load result; the
                 // timer must not log it again.
-                state.operations.loadFailed(error, attempt: attempt, serving: fallback, report: false)
+                state.operations.loadFailed(error, attempt: attempt, serving: fallback, report: .byCaller)
                 state.operations.checkCertificates(of: fallback, now: now())
                 return .storeFailed(error, serving: fallback)
             }

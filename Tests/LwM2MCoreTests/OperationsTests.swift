@@ -143,6 +143,8 @@ struct ReloadTests {
         guard case .failed(let reason) = tick(service) else { Issue.record("expected a failure"); return }
         #expect(reason.contains("not valid JSON"))
         #expect(service.snapshot === good)
+        #expect(service.takeEvents().isEmpty)                      // just written: maybe not finished
+        #expect(tick(service) == .failed(reason))                  // read again, unchanged: reported
         #expect(tick(service) == .unchanged)                       // nothing changed: no new attempt
         #expect(service.reload(force: true) == .failed(reason))     // same failure: attempted, not reported again
         var events = service.takeEvents()
@@ -150,7 +152,9 @@ struct ReloadTests {
         #expect(events.first?.arguments == [path, "its last good version (1 entries)", reason])
 
         try folder.write("store.json", store("http://other"))        // a different failure is reported
-        guard case .failed = tick(service) else { Issue.record("expected a failure"); return }
+        guard case .failed = tick(service), case .failed = tick(service) else {
+            Issue.record("expected a failure"); return
+        }
         events = service.takeEvents()
         #expect(events.count == 1 && events.first?.arguments.last?.contains("scheme 'http'") == true)
 
@@ -159,6 +163,36 @@ struct ReloadTests {
         #expect(servedURI(service) == "coap://fixed")
         let deltas = service.takeStatistics()
         #expect(deltas.first?.reloadOK == 1 && deltas.first?.reloadFailed == 3)
+    }
+
+    @Test func storeCaughtMidWriteIsReportedOnlyAsTheWriterLeftIt() throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("store.json", store("coap://good"))
+        let service = Service()
+        _ = service.configure(parameters(path), family: .v4)
+        _ = service.takeEvents()
+
+        try folder.write("store.json", "")                            // truncated, the writer not done yet
+        guard case .failed(let empty) = tick(service) else { Issue.record("expected a failure"); return }
+        #expect(empty.contains("not valid JSON"))
+        try folder.write("store.json", store("coap://good", certificate: "certs/missing.pem"))
+        guard case .failed(let missing) = tick(service) else { Issue.record("expected a failure"); return }
+        #expect(missing.contains("missing.pem' cannot open"))
+        #expect(service.takeEvents().isEmpty)
+        #expect(tick(service) == .failed(missing))                  // as the writer left it: reported once
+        #expect(tick(service) == .unchanged)
+        let events = service.takeEvents()
+        #expect(events.map(\.kind) == [.reloadFailed])
+        #expect(events.first?.arguments.last == missing)
+
+        try folder.write("store.json", "")                            // truncated, then written good
+        guard case .failed = tick(service) else { Issue.record("expected a failure"); return }
+        try folder.write("store.json", store("coap://rewritten"))
+        #expect(tick(service) == .reloaded(entries: 1))
+        #expect(service.takeEvents().map(\.kind) == [.reloaded])     // the empty file was never reported
+        #expect(servedURI(service) == "coap://rewritten")
+        let deltas = service.takeStatistics()
+        #expect(deltas.first?.reloadFailed == 1 && deltas.first?.reloadOK == 1)
     }
 
     @Test func deletedStoreIsAFailureUntilItComesBack() throws {

@@ -97,6 +97,15 @@ def _break_half_written(store: Path) -> str:
     return "not valid JSON"
 
 
+def _break_by_slow_writer(store: Path) -> str:
+    """Truncated, then written broken 0.6 s later: a tick may read the empty
+    file meanwhile; only what the writer left is reported."""
+    store.write_text("")
+    time.sleep(0.6)
+    store.write_text(store_text("coaps://x.example", cert_a="certs/missing-too.pem"))
+    return "missing-too.pem' cannot open: No such file or directory"
+
+
 def _break_malformed(store: Path) -> str:
     store.write_text('{"entries": [ {"subnet-id": 1,, } ]}')
     return "not valid JSON"
@@ -146,6 +155,7 @@ def _break_insecure_folder(store: Path) -> str:
 BROKEN = {
     "half-written": _break_half_written,
     "malformed-json": _break_malformed,
+    "slow-writer": _break_by_slow_writer,
     "invalid-entry": _break_invalid_entry,
     "missing-certificate": _break_missing_certificate,
     "unreadable-certificate": _break_unreadable_certificate,
@@ -160,7 +170,8 @@ BROKEN = {
 def test_broken_stores_change_nothing_and_are_logged_once(served_store):
     """Each broken store: the last good URI stays, Kea lives, lwm2m-reload answers
     1 with the reason, LWM2M_RELOAD_FAILED is logged once despite several ticks
-    and the command; the fix is picked up."""
+    and the command (and nothing for what a tick read before the writer was
+    done: most cases write in place); the fix is picked up."""
     family, net, kea, store = served_store
     good = URIS["A"]
     for n, (case, breaker) in enumerate(BROKEN.items()):

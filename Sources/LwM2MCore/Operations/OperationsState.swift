@@ -19,7 +19,8 @@ struct OperationsState {
     /// Why the last attempt failed; nil when it loaded.
     var lastError: String?
     /// The failure last reported (its text and the store file's identity):
-    /// the same failure is logged once, however often it is seen.
+    /// the same failure is logged once, however often it is seen. A failure
+    /// not yet confirmed (`FailureReport.notYet`) does not change it.
     var lastFailureKey: String?
     /// Reloads since the last statistics flush.
     var pendingReloadOK: UInt64 = 0
@@ -67,18 +68,34 @@ struct OperationsState {
         checkCertificates(now: now)
     }
 
-    /// Records a failed attempt; queues LWM2M_RELOAD_FAILED when `report`
-    /// and this failure was not reported before.
-    mutating func loadFailed(_ error: StoreError, attempt: StoreAttempt, serving: Snapshot?, report: Bool) {
+    /// How a failed attempt is reported.
+    enum FailureReport {
+        /// The caller logs it (load(), reconfiguration): only remembered, so
+        /// the watch timer does not log it again.
+        case byCaller
+        /// LWM2M_RELOAD_FAILED, unless this failure was reported before.
+        case onceNew
+        /// Not yet: a file was modified just before it was read, so the
+        /// writer may not have finished; a re-read that finds the files
+        /// unchanged reports it.
+        case notYet
+    }
+
+    /// Records a failed attempt (`last-error`) and reports it as `how` says.
+    /// Returns whether LWM2M_RELOAD_FAILED was queued.
+    @discardableResult
+    mutating func loadFailed(_ error: StoreError, attempt: StoreAttempt, serving: Snapshot?,
+                             report how: FailureReport) -> Bool {
         let text = error.description
         lastError = text
+        if case .notYet = how { return false }
         let identity = attempt.storeStamp.map { "\($0.device):\($0.inode)" } ?? "absent"
         let key = identity + "\n" + text
-        if report && key != lastFailureKey {
-            let kept = serving.map { "its last good version (\($0.entryCount) entries)" } ?? "nothing"
-            events.append(OperationsEvent(.reloadFailed, [parameters?.storeFile ?? "", kept, text]))
-        }
-        lastFailureKey = key
+        defer { lastFailureKey = key }
+        guard case .onceNew = how, key != lastFailureKey else { return false }
+        let kept = serving.map { "its last good version (\($0.entryCount) entries)" } ?? "nothing"
+        events.append(OperationsEvent(.reloadFailed, [parameters?.storeFile ?? "", kept, text]))
+        return true
     }
 
     /// Queues an expiry event for every certificate served that expired or

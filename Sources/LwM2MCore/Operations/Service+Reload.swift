@@ -35,7 +35,7 @@ extension Service {
                 guard job.isFinished else { return .loading }
                 state.operations.loading = nil
                 guard let prepared = job.collect() else { return .unchanged }
-                return finishReload(prepared, parameters: parameters, family: family, state: &state)
+                return finishReload(prepared, parameters: parameters, family: family, forced: false, state: &state)
             }
             let changed = state.operations.watched.changed()
             if !changed && !state.operations.watched.racy { return .unchanged }
@@ -44,7 +44,7 @@ extension Service {
             guard let job = BackgroundLoad.start(request) else {
                 // No thread to be had: read it here.
                 let outcome = finishReload(BackgroundLoad.prepare(request), parameters: parameters,
-                                           family: family, state: &state)
+                                           family: family, forced: false, state: &state)
                 HeapTrim.releaseFreedMemory()
                 return outcome
             }
@@ -70,7 +70,7 @@ extension Service {
             if let job = state.operations.loading {
                 state.operations.loading = nil
                 if let prepared = job.collect() {
-                    _ = finishReload(prepared, parameters: parameters, family: family, state: &state)
+                    _ = finishReload(prepared, parameters: parameters, family: family, forced: false, state: &state)
                 }
             }
             let changed = force || state.operations.watched.changed()
@@ -78,7 +78,7 @@ extension Service {
             let request = BackgroundLoad.Request(parameters: parameters, family: family,
                                                  served: state.operations.served?.store, changed: changed)
             let outcome = finishReload(BackgroundLoad.prepare(request), parameters: parameters,
-                                       family: family, state: &state)
+                                       family: family, forced: force, state: &state)
             HeapTrim.releaseFreedMemory()
             return outcome
         }
@@ -86,15 +86,19 @@ extension Service {
 
     /// Publishes a prepared reload (main thread, under the state lock):
     /// cheap, the parsing and encoding are done.
+    ///
+    /// A failure is reported (LWM2M_RELOAD_FAILED, `lwm2m-reload-failed`)
+    /// once it is settled: no file it read was modified within the racy
+    /// window before, or a re-read found the files unchanged, or `forced`
+    /// (`lwm2m-reload` answers with it anyway). A store read while its writer
+    /// was still at work (truncated, half written) is read again at the next
+    /// tick instead of being reported, so only what the writer left is.
     private func finishReload(_ prepared: BackgroundLoad.Prepared, parameters: HookParameters,
-                              family: AddressFamily, state: inout State) -> ReloadOutcome {
+                              family: AddressFamily, forced: Bool, state: inout State) -> ReloadOutcome {
         state.operations.attempted(prepared.attempt)
         switch prepared.attempt.result {
         case .success where prepared.sameAsServed && state.operations.lastError == nil:
             // A racy re-read found what is served: nothing changed.
-            return .unchanged
-        case .failure where !prepared.changed && state.operations.lastError != nil:
-            // A racy re-read of a store that already failed: not a new attempt.
             return .unchanged
         case .success(let loaded):
             let snapshot = prepared.snapshot
@@ -115,8 +119,12 @@ extension Service {
             state.operations.loadSucceeded(snapshot, certificates: prepared.certificates, now: now())
             return .reloaded(entries: snapshot.entryCount)
         case .failure(let error):
-            state.operations.pendingReloadFailed &+= 1
-            state.operations.loadFailed(error, attempt: prepared.attempt, serving: publisher.current, report: true)
+            let settled = forced || !prepared.changed || !prepared.attempt.files.racy
+            let reported = state.operations.loadFailed(error, attempt: prepared.attempt, serving: publisher.current,
+                                                       report: settled ? .onceNew : .notYet)
+            // A re-read of a failure already reported is not a new attempt.
+            if settled && !prepared.changed && !reported { return .unchanged }
+            if settled { state.operations.pendingReloadFailed &+= 1 }
             return .failed(error.description)
         }
     }
