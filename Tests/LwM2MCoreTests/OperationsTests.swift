@@ -27,13 +27,21 @@ private func tick(_ service: Service) -> Service.ReloadOutcome {
     return outcome
 }
 
+/// A v4 service serving a one-entry store with `uri` from
+/// `folder/store.json` (at `path`), its load events taken.
+private func serviceServing(_ uri: String) throws -> (folder: TemporaryFolder, path: String, service: Service) {
+    let folder = try TemporaryFolder()
+    let path = try folder.write("store.json", store(uri))
+    let service = Service()
+    _ = service.configure(parameters(path), family: .v4)
+    _ = service.takeEvents()
+    return (folder, path, service)
+}
+
 /// A service serving "coap://one" whose store was then rewritten with
 /// "coap://two-two", and polled once: the new store is being read.
 private func serviceReadingAChangedStore() throws -> (TemporaryFolder, String, Service) {
-    let folder = try TemporaryFolder()
-    let path = try folder.write("store.json", store("coap://one"))
-    let service = Service()
-    _ = service.configure(parameters(path), family: .v4)
+    let (folder, path, service) = try serviceServing("coap://one")
     try folder.write("store.json", store("coap://two-two"))
     #expect(service.poll() == .loading)
     #expect(servedURI(service) == "coap://one")         // packets still get the old one
@@ -132,11 +140,7 @@ struct ReloadTests {
     }
 
     @Test func failedReloadKeepsTheSnapshotAndIsReportedOncePerDistinctFailure() throws {
-        let folder = try TemporaryFolder()
-        let path = try folder.write("store.json", store("coap://good"))
-        let service = Service()
-        _ = service.configure(parameters(path), family: .v4)
-        _ = service.takeEvents()
+        let (folder, path, service) = try serviceServing("coap://good")
         let good = service.snapshot
 
         try folder.write("store.json", "{")
@@ -166,11 +170,7 @@ struct ReloadTests {
     }
 
     @Test func storeCaughtMidWriteIsReportedOnlyAsTheWriterLeftIt() throws {
-        let folder = try TemporaryFolder()
-        let path = try folder.write("store.json", store("coap://good"))
-        let service = Service()
-        _ = service.configure(parameters(path), family: .v4)
-        _ = service.takeEvents()
+        let (folder, _, service) = try serviceServing("coap://good")
 
         try folder.write("store.json", "")                            // truncated, the writer not done yet
         guard case .failed(let empty) = tick(service) else { Issue.record("expected a failure"); return }
