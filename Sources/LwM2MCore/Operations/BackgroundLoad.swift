@@ -37,6 +37,8 @@ final class BackgroundLoad: @unchecked Sendable {
     struct Request: Sendable {
         let parameters: HookParameters
         let family: AddressFamily
+        /// The store served, for the comparison a racy re-read makes; nil
+        /// when nothing is served or the last attempt failed.
         let served: Store?
         let changed: Bool
     }

@@ -37,16 +37,11 @@ extension Service {
                 guard let prepared = job.collect() else { return .unchanged }
                 return finishReload(prepared, parameters: parameters, family: family, forced: false, state: &state)
             }
-            let changed = state.operations.watched.changed()
-            if !changed && !state.operations.watched.racy { return .unchanged }
-            let request = BackgroundLoad.Request(parameters: parameters, family: family,
-                                                 served: state.operations.served?.store, changed: changed)
+            guard let request = reloadRequest(force: false, parameters: parameters, family: family,
+                                              state: state) else { return .unchanged }
             guard let job = BackgroundLoad.start(request) else {
                 // No thread to be had: read it here.
-                let outcome = finishReload(BackgroundLoad.prepare(request), parameters: parameters,
-                                           family: family, forced: false, state: &state)
-                HeapTrim.releaseFreedMemory()
-                return outcome
+                return reloadHere(request, forced: false, state: &state)
             }
             state.operations.loading = job
             return .loading
@@ -73,15 +68,29 @@ extension Service {
                     _ = finishReload(prepared, parameters: parameters, family: family, forced: false, state: &state)
                 }
             }
-            let changed = force || state.operations.watched.changed()
-            if !changed && !state.operations.watched.racy { return .unchanged }
-            let request = BackgroundLoad.Request(parameters: parameters, family: family,
-                                                 served: state.operations.served?.store, changed: changed)
-            let outcome = finishReload(BackgroundLoad.prepare(request), parameters: parameters,
-                                       family: family, forced: force, state: &state)
-            HeapTrim.releaseFreedMemory()
-            return outcome
+            guard let request = reloadRequest(force: force, parameters: parameters, family: family,
+                                              state: state) else { return .unchanged }
+            return reloadHere(request, forced: force, state: &state)
         }
+    }
+
+    /// The load to do now; nil when it is not forced, no watched file
+    /// changed and no stamp is racy. A store whose last attempt failed is
+    /// never compared with what is served: whatever loads now is published.
+    private func reloadRequest(force: Bool, parameters: HookParameters, family: AddressFamily,
+                               state: State) -> BackgroundLoad.Request? {
+        let changed = force || state.operations.watched.changed()
+        if !changed && !state.operations.watched.racy { return nil }
+        let served = state.operations.lastError == nil ? state.operations.served?.store : nil
+        return BackgroundLoad.Request(parameters: parameters, family: family, served: served, changed: changed)
+    }
+
+    /// Prepares and publishes `request` on the calling thread.
+    private func reloadHere(_ request: BackgroundLoad.Request, forced: Bool, state: inout State) -> ReloadOutcome {
+        let outcome = finishReload(BackgroundLoad.prepare(request), parameters: request.parameters,
+                                   family: request.family, forced: forced, state: &state)
+        HeapTrim.releaseFreedMemory()
+        return outcome
     }
 
     /// Publishes a prepared reload (main thread, under the state lock):
@@ -97,7 +106,7 @@ extension Service {
                               family: AddressFamily, forced: Bool, state: inout State) -> ReloadOutcome {
         state.operations.attempted(prepared.attempt)
         switch prepared.attempt.result {
-        case .success where prepared.sameAsServed && state.operations.lastError == nil:
+        case .success where prepared.sameAsServed:
             // A racy re-read found what is served: nothing changed.
             return .unchanged
         case .success(let loaded):
