@@ -195,6 +195,28 @@ struct ReloadTests {
         #expect(deltas.first?.reloadFailed == 1 && deltas.first?.reloadOK == 1)
     }
 
+    /// The CI failure of stop 11: a file stamped before a writer truncated it
+    /// and read after. The stamp must be the file's as read (empty, modified
+    /// just now: racy), not the older one, which would make an empty store a
+    /// settled failure and report it.
+    @Test func aFileRewrittenBetweenStampAndReadIsStampedAsRead() throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("store.json", store("coap://good"))
+        var old = [timespec(tv_sec: time(nil) - 60, tv_nsec: 0), timespec(tv_sec: time(nil) - 60, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, path, &old, 0) == 0)          // last written a minute ago
+        var before: FileStamp? = nil
+        let read = try FileContents.read(path, secure: true, stamp: &before, beforeReading: {
+            #expect(truncate(path, 0) == 0)                        // the writer's first step
+        })
+        #expect(read.bytes.isEmpty)
+        #expect(read.stamp.size == 0)
+        #expect(before == read.stamp)
+        #expect(FileStamp.of(path) == read.stamp)
+        var files = WatchedFiles()
+        files.record(path, read.stamp)
+        #expect(files.racy)
+    }
+
     @Test func deletedStoreIsAFailureUntilItComesBack() throws {
         let folder = try TemporaryFolder()
         let path = try folder.write("store.json", store("coap://good"))

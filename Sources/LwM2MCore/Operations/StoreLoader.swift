@@ -19,8 +19,9 @@ public struct StoreAttempt: Sendable {
 /// Loads the store the way the hook serves it: the store and every
 /// certificate file must be safe from writers other than their owner
 /// (`FileSecurity`), and each file's stamp is taken from the descriptor
-/// its bytes were read from, so a write that lands after the read always
-/// shows as a change at the next poll.
+/// its bytes were read from, once they are read: a write that lands after
+/// the read shows as a change at the next poll, and one that lands during
+/// it leaves a racy stamp, so the next poll reads again.
 public enum StoreLoader {
     public static func load(path: String) -> StoreAttempt {
         var files = WatchedFiles()

@@ -19,7 +19,14 @@ enum FileContents {
     /// With `secure`, a file or folder others can write is refused
     /// (`FileSecurity`). `stamp` is set as soon as the file is open, also
     /// when reading then fails.
-    static func read(_ path: String, secure: Bool, stamp: inout FileStamp?)
+    ///
+    /// The stamp returned is taken again once the bytes are read: a writer
+    /// that truncated or rewrote the file in between leaves a stamp modified
+    /// just now (racy, so read again at the next poll), never the older stamp
+    /// of a file whose bytes were not the ones read. `beforeReading` runs
+    /// between the first stamp and the read; tests use it to play that writer.
+    static func read(_ path: String, secure: Bool, stamp: inout FileStamp?,
+                     beforeReading: () -> Void = {})
         throws(FileError) -> (bytes: [UInt8], stamp: FileStamp) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileError(reason: "cannot open: \(lastErrorText())") }
@@ -32,6 +39,7 @@ enum FileContents {
             throw FileError(reason: problem)
         }
         guard status.st_size <= maxSize else { throw FileError(reason: "is larger than \(maxSize) octets") }
+        beforeReading()
         var bytes = [UInt8]()
         bytes.reserveCapacity(Int(status.st_size))
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -45,6 +53,8 @@ enum FileContents {
             bytes.append(contentsOf: chunk[0..<count])
             guard bytes.count <= maxSize else { throw FileError(reason: "is larger than \(maxSize) octets") }
         }
+        guard fstat(descriptor, &status) == 0 else { throw FileError(reason: "cannot stat: \(lastErrorText())") }
+        stamp = FileStamp(status)
         return (bytes, FileStamp(status))
     }
 
