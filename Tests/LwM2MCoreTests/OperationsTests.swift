@@ -118,7 +118,7 @@ struct ReloadTests {
     @Test func aForcedReloadFinishesALoadInProgressFirst() throws {
         let (folder, _, service) = try serviceReadingAChangedStore()
         defer { withExtendedLifetime(folder) {} }
-        #expect(service.reload(force: true) == .reloaded(entries: 1))
+        #expect(service.reload() == .reloaded(entries: 1))
         #expect(servedURI(service) == "coap://two-two")
         #expect(service.takeEvents().map(\.kind) == [.reloaded, .reloaded])
         #expect(tick(service) == .unchanged)
@@ -150,7 +150,7 @@ struct ReloadTests {
         #expect(service.takeEvents().isEmpty)                      // just written: maybe not finished
         #expect(tick(service) == .failed(reason))                  // read again, unchanged: reported
         #expect(tick(service) == .unchanged)                       // nothing changed: no new attempt
-        #expect(service.reload(force: true) == .failed(reason))     // same failure: attempted, not reported again
+        #expect(service.reload() == .failed(reason))     // same failure: attempted, not reported again
         var events = service.takeEvents()
         #expect(events.map(\.kind) == [.reloadFailed])
         #expect(events.first?.arguments == [path, "its last good version (1 entries)", reason])

@@ -60,7 +60,7 @@ extension Service {
     }
 
     private func reloadCommand() -> CommandAnswer {
-        switch reload(force: true) {
+        switch reload() {
         case .reloaded(let entries):
             return CommandAnswer(result: CommandAnswer.success,
                                  text: "LwM2M store reloaded: \(entries) \(entries == 1 ? "entry" : "entries")",

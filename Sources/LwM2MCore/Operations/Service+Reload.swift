@@ -58,7 +58,7 @@ extension Service {
     /// its answer reports the outcome), even when nothing changed, and
     /// publishes it in one step. A reload the timer started is finished
     /// first. A store that fails changes nothing that packets see.
-    public func reload(force: Bool) -> ReloadOutcome {
+    public func reload() -> ReloadOutcome {
         state.withLock { state in
             guard state.operations.active, let parameters = state.operations.parameters,
                   let family = state.operations.family else { return .inactive }
@@ -68,9 +68,9 @@ extension Service {
                     _ = finishReload(prepared, parameters: parameters, family: family, forced: false, state: &state)
                 }
             }
-            guard let request = reloadRequest(force: force, parameters: parameters, family: family,
+            guard let request = reloadRequest(force: true, parameters: parameters, family: family,
                                               state: state) else { return .unchanged }
-            return reloadHere(request, forced: force, state: &state)
+            return reloadHere(request, forced: true, state: &state)
         }
     }
 
