@@ -31,8 +31,7 @@ enum FileContents {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileError(reason: "cannot open: \(lastErrorText())") }
         defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw FileError(reason: "cannot stat: \(lastErrorText())") }
+        let status = try fileStatus(of: descriptor)
         stamp = FileStamp(status)
         guard (status.st_mode & S_IFMT) == S_IFREG else { throw FileError(reason: "is not a regular file") }
         if secure, let problem = FileSecurity.problem(path: path, status: status) {
@@ -53,9 +52,15 @@ enum FileContents {
             bytes.append(contentsOf: chunk[0..<count])
             guard bytes.count <= maxSize else { throw FileError(reason: "is larger than \(maxSize) octets") }
         }
+        let asRead = FileStamp(try fileStatus(of: descriptor))
+        stamp = asRead
+        return (bytes, asRead)
+    }
+
+    private static func fileStatus(of descriptor: Int32) throws(FileError) -> stat {
+        var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw FileError(reason: "cannot stat: \(lastErrorText())") }
-        stamp = FileStamp(status)
-        return (bytes, FileStamp(status))
+        return status
     }
 
     /// `relative` resolved against the folder of `file`; absolute paths stay as they are.
