@@ -1,37 +1,72 @@
 # kea-lwm2m: build, test and demo. Run as root on Debian 12 (network
 # namespaces and raw sockets need it); missing packages are installed first.
+#
+# One source tree, one hook per Kea version (Kea loads only a hook built for
+# its own KEA_HOOKS_VERSION):
+#   make build             the machine's own Kea (2.2 on Debian 12): .build/release/libdhcp_lwm2m.so
+#   make build KEA=2.6     .build/kea-2.6/libdhcp_lwm2m.so (Kea from a Debian trixie root)
+#   make build KEA=3.0     .build/kea-3.0/libdhcp_lwm2m.so (Kea from a Debian sid root)
+# The roots are made on first use by scripts/kea-root.sh, outside the tree.
 
 SWIFT      ?= swift
 PYTHON     ?= python3
 BUILD_DIR  := .build/release
+# Every Kea version the hook is built and tested for.
+KEA_VERSIONS := 2.2 2.6 3.0
+HOST_KEA   := $(shell sed -n 's/^const int KEA_HOOKS_VERSION = \([0-9]\)0\([0-9]\)[0-9][0-9];/\1.\2/p' /usr/include/kea/hooks/hooks.h 2>/dev/null)
+ifdef KEA
+HOOK       := .build/kea-$(KEA)/libdhcp_lwm2m.so
+else
+KEA        := $(if $(HOST_KEA),$(HOST_KEA),2.2)
 HOOK       := $(BUILD_DIR)/libdhcp_lwm2m.so
+endif
+# The Swift half of every hook, Kea-free, built once.
+CORE_LIB   := $(BUILD_DIR)/liblwm2m_core.a
+DEPS_STAMP := .build/deps.stamp
 
-.PHONY: all deps build demo test unit-test replay-test clean
-.PHONY: bench bench-build bench-micro bench-callgrind bench-macro bench-reload bench-report bench-test
+.PHONY: all deps build core demo test unit-test replay-test replay-test-all clean
 
 all: build
 
-## Install the Debian and Python packages the build, tests and demo need.
-deps:
-	@bash scripts/install-deps.sh
+## Install the Debian and Python packages the build, tests and demo need
+## (again only when scripts/install-deps.sh changes).
+deps: $(DEPS_STAMP)
 
-## Build the hook: $(HOOK).
-build: deps
-	$(SWIFT) build -c release --product dhcp_lwm2m
-	@echo "hook: $(HOOK)"
+$(DEPS_STAMP): scripts/install-deps.sh
+	@bash scripts/install-deps.sh
+	@mkdir -p $(dir $@) && touch $@
+
+## The Swift core as a static library: $(CORE_LIB).
+core: $(DEPS_STAMP)
+	$(SWIFT) build -c release --product lwm2m_core
+
+## Build the hook for Kea $(KEA): $(HOOK).
+build: core
+	KEA=$(KEA) CORE=$(CORE_LIB) OUT=$(HOOK) bash scripts/build-hook.sh
 
 ## Kea with the hook serving ISC dhclient (v4 and v6) in a namespace lab.
 demo: build
-	$(PYTHON) scripts/demo.py --hook $(HOOK)
+	KEA_LWM2M_KEA=$(KEA) $(PYTHON) scripts/demo.py --hook $(HOOK)
 
-## Everything: unit tests of the core, then real Kea and real packets.
-test: unit-test replay-test bench-test
+## Everything, as README says: unit tests once; the replay suite with the real
+## clients against every Kea version; the command, its package, the docs and
+## the benchmark harness.
+test: unit-test replay-test-all cli-test docs-test bench-test
 
-unit-test: deps
+unit-test: $(DEPS_STAMP)
 	$(SWIFT) test
 
+## The replay suite (Tests/replay: fixtures, policies, relays, operations,
+## reconfiguration, real clients) against Kea $(KEA).
 replay-test: build
-	KEA_LWM2M_HOOK=$(abspath $(HOOK)) $(PYTHON) -m pytest Tests/replay -v
+	KEA_LWM2M_KEA=$(KEA) KEA_LWM2M_HOOK=$(abspath $(HOOK)) $(PYTHON) -m pytest Tests/replay -v
+
+## The replay suite against each of $(KEA_VERSIONS), one after the other.
+replay-test-all: core
+	@set -e; for v in $(KEA_VERSIONS); do \
+	    echo "=== replay suite, Kea $$v"; \
+	    $(MAKE) --no-print-directory replay-test KEA=$$v; \
+	done
 
 clean:
 	rm -rf .build
@@ -62,7 +97,7 @@ INSTALL_VARS = STAGE=$(STAGE) DESTDIR=$(DESTDIR) HOOKS_DIR=$(HOOKS_DIR) BINDIR=$
 .PHONY: cli stage install uninstall deb cli-test
 
 ## The command: $(CLI).
-cli: deps
+cli: $(DEPS_STAMP)
 	$(SWIFT) build -c release --product kea-lwm2m
 	@echo "command: $(CLI)"
 
@@ -84,14 +119,15 @@ deb: stage
 cli-test: stage
 	KEA_LWM2M_HOOK=$(abspath $(HOOK)) KEA_LWM2M_CLI=$(abspath $(CLI)) $(PYTHON) -m pytest Tests/cli -v
 
-test: cli-test
+# --- Benchmarks (docs/performance.md) ---------------------------------------
+# Generated stores, profiles and results go to $(BENCH_WORK), never into the
+# repository. Run lengths: see the BENCH_* variables at the top of each
+# scripts/bench/*.py.
+.PHONY: bench bench-build bench-micro bench-callgrind bench-macro bench-reload bench-report bench-test
 
-## Benchmarks of issue 6 (docs/performance.md). Generated stores, profiles and
-## results go to $(BENCH_WORK), never into the repository. Run lengths: see
-## the BENCH_* variables at the top of each scripts/bench/*.py.
 BENCH_WORK ?= /tmp/lwm2m-bench
 BENCH_BIN  := $(BUILD_DIR)/lwm2m-bench
-BENCH_ENV  := BENCH_WORK=$(BENCH_WORK) KEA_LWM2M_HOOK=$(abspath $(HOOK)) LWM2M_BENCH=$(abspath $(BENCH_BIN))
+BENCH_ENV  := BENCH_WORK=$(BENCH_WORK) KEA_LWM2M_KEA=$(KEA) KEA_LWM2M_HOOK=$(abspath $(HOOK)) LWM2M_BENCH=$(abspath $(BENCH_BIN))
 
 bench: bench-micro bench-callgrind bench-macro bench-reload
 
@@ -126,5 +162,3 @@ bench-test: bench-build
 
 docs-test: build cli
 	KEA_LWM2M_HOOK=$(abspath $(HOOK)) KEA_LWM2M_CLI=$(abspath $(CLI)) $(PYTHON) -m pytest Tests/docs -v
-
-test: docs-test

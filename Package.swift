@@ -33,7 +33,9 @@ let keaLibraries: [LinkerSetting] = [
 let package = Package(
     name: "kea-lwm2m",
     products: [
-        .library(name: "dhcp_lwm2m", type: .dynamic, targets: ["CShim", "LwM2MHook"]),
+        // The Swift half of the hook, Kea-free and built once: scripts/build-hook.sh
+        // links it with the C++ shim compiled against each Kea version.
+        .library(name: "lwm2m_core", type: .static, targets: ["LwM2MHook"]),
         // The operator's command (check, encode, decode, explain).
         .executable(name: "kea-lwm2m", targets: ["KeaLwM2M"]),
     ],
@@ -54,31 +56,13 @@ let package = Package(
         ),
         .target(
             name: "LwM2MHook",
-            dependencies: ["LwM2MCore", "CShim"],
-            linkerSettings: [
-                // Kea dlopens the hook on machines without a Swift toolchain, and
-                // dlcloses it on every reconfiguration: Swift images must never be
-                // unmapped, hence nodelete.
-                .unsafeFlags([
-                    "-static-stdlib",
-                    "-Xlinker", "-z", "-Xlinker", "nodelete",
-                    "-Xlinker", "-z", "-Xlinker", "defs",
-                    "-Xlinker", "--version-script=\(packageRoot)/CShim/exports.map",
-                ]),
-                // What the static FoundationEssentials (JSONDecoder) needs besides
-                // itself; the driver links these only for executables.
-                .linkedLibrary("_FoundationCollections"),
-                .linkedLibrary("_FoundationCShims"),
-            ]
+            dependencies: ["LwM2MCore", "LwM2MABI"]
         ),
+        // The seam: CShim/include/lwm2m_core.h, the only header the shim and the core share.
         .target(
-            name: "CShim",
-            path: "CShim",
-            exclude: ["kea-compat", "exports.map"],
-            sources: ["."],
-            publicHeadersPath: "include",
-            cxxSettings: keaCxxFlags + [.headerSearchPath("kea-compat")],
-            linkerSettings: keaLibraries
+            name: "LwM2MABI",
+            path: "CShim/include",
+            publicHeadersPath: "."
         ),
         .executableTarget(
             name: "KeaLwM2M",

@@ -1,5 +1,7 @@
 // kea-lwm2m: the entry points Kea calls. Each is a few lines; the facts are
 // read in exchange.cc and every decision is the Swift core's.
+#include "kea_compat.h"
+
 #include "exchange.h"
 #include "log.h"
 #include "lwm2m_core.h"
@@ -40,21 +42,6 @@ std::vector<uint16_t> keaDefinedCodes(const std::string& space) {
     collect(LibDHCP::getLastResortOptionDefs(space));
     collect(CfgMgr::instance().getStagingCfg()->getCfgOptionDef()->getAll(space));
     return (std::vector<uint16_t>(codes.begin(), codes.end()));
-}
-
-/// subnetX_select: remember the subnet Kea selected for this packet.
-template <typename SubnetPtrType>
-int rememberSelectedSubnet(CalloutHandle& handle, const char* callout, const char* argument) {
-    try {
-        SubnetPtrType subnet;
-        handle.getArgument(argument, subnet);
-        rememberSubnet(handle, subnet);
-    } catch (const std::exception& ex) {
-        logCalloutFailure(callout, ex.what());
-    } catch (...) {
-        logCalloutFailure(callout, "unknown exception");
-    }
-    return (0);
 }
 
 /// pktX_send: add the LwM2M options to the reply. Does nothing when an
@@ -187,16 +174,6 @@ dhcp4_srv_configured(CalloutHandle& handle) {
 int
 dhcp6_srv_configured(CalloutHandle& handle) {
     return (startOperations(handle, "dhcp6_srv_configured"));
-}
-
-int
-subnet4_select(CalloutHandle& handle) {
-    return (rememberSelectedSubnet<Subnet4Ptr>(handle, "subnet4_select", "subnet4"));
-}
-
-int
-subnet6_select(CalloutHandle& handle) {
-    return (rememberSelectedSubnet<Subnet6Ptr>(handle, "subnet6_select", "subnet6"));
 }
 
 int

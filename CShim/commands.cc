@@ -1,6 +1,8 @@
 // lwm2m-reload, lwm2m-status, lwm2m-explain: Kea control commands. The core
 // writes the whole answer; this only resolves the subnet lwm2m-explain asks
 // about in Kea's current configuration and hands the answer back to Kea.
+#include "kea_compat.h"
+
 #include "log.h"
 #include "lwm2m_core.h"
 #include "operations.h"
@@ -30,7 +32,7 @@ namespace {
 
 /// The subnet lwm2m-explain asks about, resolved in the current configuration.
 struct ResolvedSubnet {
-    SubnetPtr subnet;
+    kea::ConstSubnetPtr subnet;
     std::string error;
 };
 
@@ -58,8 +60,8 @@ resolveSubnet(const ConstElementPtr& args) {
         if (value < 1 || value > int64_t(std::numeric_limits<uint32_t>::max())) {
             return (resolved);   // the core reports the range
         }
-        resolved.subnet = v4 ? SubnetPtr(config->getCfgSubnets4()->getSubnet(SubnetID(value)))
-                             : SubnetPtr(config->getCfgSubnets6()->getSubnet(SubnetID(value)));
+        resolved.subnet = v4 ? kea::ConstSubnetPtr(config->getCfgSubnets4()->getSubnet(SubnetID(value)))
+                             : kea::ConstSubnetPtr(config->getCfgSubnets6()->getSubnet(SubnetID(value)));
         if (!resolved.subnet) {
             resolved.error = "no subnet with id " + std::to_string(value) + " in this server's current configuration";
         }
@@ -72,8 +74,8 @@ resolveSubnet(const ConstElementPtr& args) {
                                  " address; ask kea-dhcp" + (v4 ? "6" : "4") + " about it";
                 return (resolved);
             }
-            resolved.subnet = v4 ? SubnetPtr(config->getCfgSubnets4()->selectSubnet(ip, classes))
-                                 : SubnetPtr(config->getCfgSubnets6()->selectSubnet(ip, classes));
+            resolved.subnet = v4 ? kea::ConstSubnetPtr(config->getCfgSubnets4()->selectSubnet(ip, classes))
+                                 : kea::ConstSubnetPtr(config->getCfgSubnets6()->selectSubnet(ip, classes));
             if (!resolved.subnet) {
                 resolved.error = "no subnet of this server's current configuration would be selected for " + text +
                                  (classes.empty() ? std::string() : " with client classes " + classes.toText());

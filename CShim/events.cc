@@ -1,4 +1,6 @@
 // The core's events, logged with the message id of their kind.
+#include "kea_compat.h"
+
 #include "log.h"
 #include "lwm2m_core.h"
 #include "operations.h"

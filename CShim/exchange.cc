@@ -1,3 +1,5 @@
+#include "kea_compat.h"
+
 #include "exchange.h"
 
 #include "log.h"
@@ -28,9 +30,6 @@ using namespace isc::hooks;
 namespace lwm2m {
 
 namespace {
-
-/// Context key of the subnet remembered between select and send.
-const char* const SUBNET_CONTEXT = "lwm2m-subnet";
 
 /// The raw value of a query's option, borrowed for one call. Kea parses
 /// options into typed classes (the PRL into an OptionUint8Array, the ORO into
@@ -135,7 +134,7 @@ std::atomic<uint32_t> needed_facts(0);
 /// nothing for them once the thread has seen one.
 class OptionalFacts {
 public:
-    void read(uint32_t wanted, bool v4, const PktPtr& query, const SubnetPtr& subnet, lwm2m_exchange& exchange) {
+    void read(uint32_t wanted, bool v4, const PktPtr& query, const kea::ConstSubnetPtr& subnet, lwm2m_exchange& exchange) {
         exchange.provided_facts = wanted;
         if (wanted & LWM2M_FACT_CLIENT_ID) {
             client_id_.read(query.get(), v4 ? DHO_DHCP_CLIENT_IDENTIFIER : D6O_CLIENTID);
@@ -174,16 +173,6 @@ private:
     OptionValue client_id_;
     HWAddrPtr hwaddr_;
 };
-
-SubnetPtr selectedSubnet(CalloutHandle& handle) {
-    SubnetPtr subnet;
-    try {
-        handle.getContext(SUBNET_CONTEXT, subnet);
-    } catch (const std::exception&) {
-        // No subnet was selected for this packet.
-    }
-    return (subnet);
-}
 
 /// Whether `subnet`'s prefix holds the 4-octet (`v4`) or 16-octet address
 /// `address`, compared bit by bit (Subnet::inRange builds the first and last
@@ -247,7 +236,7 @@ bool leasedAddress(const Pkt* response, const Pkt4* response4, uint8_t (&address
 
 /// The sibling of `subnet` in its shared network that holds `address`.
 template <typename SharedNetworkPtrType>
-SubnetPtr siblingHolding(const SubnetPtr& subnet, const uint8_t* address, bool v4) {
+kea::ConstSubnetPtr siblingHolding(const kea::ConstSubnetPtr& subnet, const uint8_t* address, bool v4) {
     SharedNetworkPtrType network;
     subnet->getSharedNetwork(network);
     if (network) {
@@ -265,7 +254,7 @@ SubnetPtr siblingHolding(const SubnetPtr& subnet, const uint8_t* address, bool v
 /// move a client there when the first runs out). Kea's own option-data
 /// follows the leased address; so does this. Only a subnet of a shared
 /// network can differ, so a subnet outside one costs no address work.
-SubnetPtr servingSubnet(const SubnetPtr& selected, const Pkt* response, const Pkt4* response4) {
+kea::ConstSubnetPtr servingSubnet(const kea::ConstSubnetPtr& selected, const Pkt* response, const Pkt4* response4) {
     if (!selected) {
         return (selected);
     }
@@ -287,7 +276,7 @@ SubnetPtr servingSubnet(const SubnetPtr& selected, const Pkt* response, const Pk
 /// IPv6 octets only in a new vector, so each packet thread keeps the last
 /// subnet it saw (held, so the pointer cannot be reused by another object)
 /// with its octets: consecutive replies from one subnet allocate nothing.
-void subnetPrefixBytes(const SubnetPtr& subnet, const IOAddress& prefix, uint8_t (&out)[16]) {
+void subnetPrefixBytes(const kea::ConstSubnetPtr& subnet, const IOAddress& prefix, uint8_t (&out)[16]) {
     if (prefix.isV4()) {
         const uint32_t value = prefix.toUint32();
         out[0] = static_cast<uint8_t>(value >> 24);
@@ -297,7 +286,7 @@ void subnetPrefixBytes(const SubnetPtr& subnet, const IOAddress& prefix, uint8_t
         return;
     }
     struct Cached {
-        SubnetPtr subnet;
+        kea::ConstSubnetPtr subnet;
         uint8_t bytes[16] = {};
     };
     thread_local Cached cached;
@@ -323,15 +312,6 @@ std::string entryLabel(int32_t index) {
 }
 
 void
-rememberSubnet(CalloutHandle& handle, const SubnetPtr& subnet) {
-    if (!subnet) {
-        handle.deleteContext(SUBNET_CONTEXT);
-        return;
-    }
-    handle.setContext(SUBNET_CONTEXT, subnet);
-}
-
-void
 completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, const PktPtr& response) {
     try {
         if (!query || !response) {
@@ -345,7 +325,7 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
         exchange.query_type = query->getType();
         exchange.response_type = response->getType();
 
-        SubnetPtr subnet = servingSubnet(selectedSubnet(handle), response.get(), response4);
+        kea::ConstSubnetPtr subnet = servingSubnet(kea::replySubnet(handle, v4), response.get(), response4);
         if (subnet) {
             exchange.has_subnet = 1;
             exchange.subnet_id = subnet->getID();

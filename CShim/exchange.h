@@ -9,11 +9,6 @@
 
 namespace lwm2m {
 
-/// subnet4_select / subnet6_select: remember the subnet Kea selected, in the
-/// packet's callout context, until the reply is sent. (Kea's own selection;
-/// in a shared network the reply may lease from a sibling, see exchange.cc.)
-void rememberSubnet(isc::hooks::CalloutHandle& handle, const isc::dhcp::SubnetPtr& subnet);
-
 /// load(): the facts (LWM2M_FACT_* bits) the loaded store needs from every
 /// query. Replies keep it current (see lwm2m_core_answer).
 void setNeededFacts(uint32_t facts);

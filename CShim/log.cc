@@ -1,3 +1,5 @@
+#include "kea_compat.h"
+
 #include "log.h"
 
 namespace lwm2m {

@@ -1,4 +1,6 @@
 // Texts of the lwm2m-hooks messages; see docs/messages.md.
+#include "kea_compat.h"
+
 #include "messages.h"
 
 #include <log/message_initializer.h>

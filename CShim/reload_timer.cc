@@ -12,6 +12,8 @@
 // and each handler carries the generation it was started with: any other
 // generation (the timer was stopped or replaced since) makes it return at
 // once, before touching anything.
+#include "kea_compat.h"
+
 #include "log.h"
 #include "lwm2m_core.h"
 #include "operations.h"
@@ -78,8 +80,8 @@ startWatch(const IOServicePtr& io_service) {
         return;
     }
     const uint64_t mine = ++generation;
-    timer.reset(new IntervalTimer(*io_service));
-    pickup.reset(new IntervalTimer(*io_service));
+    timer = kea::makeTimer(io_service);
+    pickup = kea::makeTimer(io_service);
     timer->setup([mine]() { tick(mine, true); }, static_cast<long>(interval), IntervalTimer::REPEATING);
     LOG_INFO(logger, LWM2M_WATCHING).arg(interval / 1000.0);
 }

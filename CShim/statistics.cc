@@ -2,6 +2,8 @@
 // Kea's StatsMgr from the main loop (timer tick, commands, unload), so the
 // packet path never takes StatsMgr's lock. Statistics lag by up to one
 // watch interval.
+#include "kea_compat.h"
+
 #include "log.h"
 #include "lwm2m_core.h"
 #include "operations.h"

@@ -1,3 +1,5 @@
+#include "kea_compat.h"
+
 #include "wire_option.h"
 
 #include <util/buffer.h>

@@ -1,4 +1,4 @@
-import CShim
+import LwM2MABI
 
 /// Byte strings crossing the C ABI.
 enum CBytes {

@@ -1,4 +1,4 @@
-import CShim
+import LwM2MABI
 import LwM2MCore
 
 /// The one Service of this process. The hook is linked `nodelete`, so it

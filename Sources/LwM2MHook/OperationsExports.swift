@@ -1,4 +1,4 @@
-import CShim
+import LwM2MABI
 import LwM2MCore
 import Synchronization
 #if canImport(Glibc)
