@@ -12,15 +12,6 @@ enum KeaVersion: String, CaseIterable, Comparable, Sendable, ExpressibleByArgume
     /// The version assumed when nothing says which Kea will read the file.
     static let newest = KeaVersion.v3_0
 
-    /// The Kea release the facts of this series were taken from.
-    var release: String {
-        switch self {
-        case .v2_2: "2.2.0"
-        case .v2_6: "2.6.3"
-        case .v3_0: "3.0.4"
-        }
-    }
-
     /// "2.6", "2.6.3" or "Kea 2.6.3": the series, or nil for other versions.
     init?(versionText text: String) {
         var digits = Substring(text)
