@@ -14,9 +14,13 @@ struct Check: ParsableCommand {
             Exit status 0 when the store (and configuration) would load, 1 when not, 2 when a \
             file given on the command line cannot be read. With --kea-config, reads the \
             kea-dhcp4 or kea-dhcp6 configuration, validates the hook's parameters against \
-            Kea 2.2's own option codes and the file's option-def entries, loads the store it \
-            names (or STORE, when given), and warns about store entries that match no subnet \
-            of the configuration and subnets that get no options.
+            the option codes of the Kea version it is checked for and the file's option-def \
+            entries, loads the store it names (or STORE, when given), and warns about store \
+            entries that match no subnet of the configuration, subnets that get no options, \
+            and keys that Kea version does not accept, has deprecated or refuses together. \
+            The Kea version is --kea-version, else what the configuration shows (the hook \
+            loaded from a kea-X.Y folder, keys only some versions accept), else the installed \
+            kea-dhcp4/kea-dhcp6, else the newest (3.0); one line says which and why.
             """)
 
     @Argument(help: "The store file. With --kea-config, checked instead of the configuration's store-file.")
@@ -27,6 +31,10 @@ struct Check: ParsableCommand {
 
     @Option(name: .customLong("kea-config"), help: "A kea-dhcp4 or kea-dhcp6 configuration file to check with the store.")
     var keaConfig: String?
+
+    @Option(name: .customLong("kea-version"),
+            help: "The Kea version the configuration is for (2.2, 2.6 or 3.0); default: inferred.")
+    var keaVersion: KeaVersion?
 
     @Flag(help: "Treat warnings as problems (exit status 1).")
     var strict = false
@@ -65,7 +73,8 @@ struct Check: ParsableCommand {
     private func defaultParameters(store: String, family: AddressFamily) throws(ToolError) -> HookParameters {
         do {
             return try HookParameters.parse(json: Array("{\"store-file\":\(ConfigValue.quoted(store))}".utf8),
-                                            family: family, keaDefinedCodes: Set(KeaStandardOptions.codes(for: family).keys))
+                                            family: family,
+                                            keaDefinedCodes: Set(KeaStandardOptions.codes(for: family, version: keaVersion ?? .newest).keys))
         } catch {
             throw ToolError("internal: default parameters rejected: \(error)")
         }
@@ -102,6 +111,25 @@ struct Check: ParsableCommand {
             throw ToolError("\(path) configures \(config.family) but --family \(family.family.rawValue) was given")
         }
         report.info("\(path): \(config.family) server configuration, \(counted(config.subnets.count, "subnet", "subnets"))")
+        let keys = ConfigKeyCheck(server: config.server, family: config.family)
+        let choice = KeaVersionChoice.choose(given: keaVersion, config: config, keys: keys) {
+            InstalledKea.find(family: config.family)
+        }
+        let version = choice.version
+        report.info("\(path): checked for Kea \(version.rawValue): \(choice.reason)")
+        for line in keys.warnings(for: version) { report.warning("\(path): \(line)") }
+        let standard = KeaStandardOptions.standard(for: config.family, version: version)
+        let standardNames = Dictionary(standard.map { ($0.value, $0.key) }) { first, _ in first }
+        for definition in config.optionDefinitions {
+            let location = "\(path): \(config.family == .v4 ? "Dhcp4" : "Dhcp6").option-def[\(definition.index)]"
+            if let owner = standard[definition.code] {
+                report.warning("\(location): warning: code \(definition.code) is Kea \(version.rawValue)'s standard option "
+                               + "'\(owner)'; Kea \(version.rawValue) refuses to redefine it")
+            } else if let code = standardNames[definition.name] {
+                report.warning("\(location): warning: name '\(definition.name)' is Kea \(version.rawValue)'s standard option "
+                               + "\(code); Kea \(version.rawValue) refuses to redefine it")
+            }
+        }
         guard let hook = config.hooks.first else {
             report.problem("\(path): no hooks-libraries entry loads \(KeaConfig.hookFileName)")
             return
@@ -110,7 +138,7 @@ struct Check: ParsableCommand {
             report.problem("\(path): hooks-libraries loads \(KeaConfig.hookFileName) \(config.hooks.count) times; load it once")
         }
         let where_ = "\(path): hooks-libraries[\(hook.index)]"
-        var defined = KeaStandardOptions.codes(for: config.family)
+        var defined = KeaStandardOptions.codes(for: config.family, version: version)
         for definition in config.optionDefinitions { defined[definition.code] = "option-def '\(definition.name)' of this file" }
         let parameters: HookParameters
         do {

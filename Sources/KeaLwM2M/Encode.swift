@@ -65,7 +65,7 @@ struct Encode: ParsableCommand {
         json += "}"
         do {
             return try HookParameters.parse(json: Array(json.utf8), family: family,
-                                            keaDefinedCodes: Set(KeaStandardOptions.codes(for: family).keys))
+                                            keaDefinedCodes: Set(KeaStandardOptions.codes(for: family, version: .v2_2).keys))
         } catch {
             let flag = error.parameter == HookParameters.Key.serverCertificateCode ? "--cert-code" : "--uri-code"
             throw ToolError("\(flag): \(error.reason)")

@@ -118,7 +118,7 @@ struct Explain: ParsableCommand {
             map[HookParameters.Key.bootstrapURICode] = .integer(Int64(codes.uri))
             map[HookParameters.Key.serverCertificateCode] = .integer(Int64(codes.certificate))
         }
-        var defined = Set(KeaStandardOptions.codes(for: family).keys)
+        var defined = Set(KeaStandardOptions.codes(for: family, version: .v2_2).keys)
         for definition in config?.optionDefinitions ?? [] { defined.insert(definition.code) }
         do {
             return try HookParameters.parse(json: Array(ConfigValue.object(map).json.utf8), family: family,

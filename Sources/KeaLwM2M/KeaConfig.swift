@@ -10,6 +10,8 @@ struct KeaConfig {
 
     let path: String
     let family: AddressFamily
+    /// The whole `Dhcp4` / `Dhcp6` map, as written.
+    let server: ConfigValue
     let hooks: [HookEntry]
     let optionDefinitions: [OptionDefinition]
     let subnets: [Subnet]
@@ -29,6 +31,8 @@ struct KeaConfig {
 
     /// An `option-def` entry in the family's top-level space.
     struct OptionDefinition {
+        /// Position in `option-def`, from 0.
+        let index: Int
         let name: String
         let code: UInt16
     }
@@ -86,6 +90,7 @@ struct KeaConfig {
     private init(path: String, family: AddressFamily, server: ConfigValue) {
         self.path = path
         self.family = family
+        self.server = server
         let space = family == .v4 ? "dhcp4" : "dhcp6"
         let subnetKey = family == .v4 ? "subnet4" : "subnet6"
 
@@ -95,10 +100,10 @@ struct KeaConfig {
             return HookEntry(index: index, library: library, parameters: item["parameters"])
         } ?? []
 
-        optionDefinitions = server["option-def"]?.list.compactMap { item in
+        optionDefinitions = server["option-def"]?.list.enumerated().compactMap { index, item in
             guard (item["space"]?.string ?? space) == space,
                   let code = item["code"]?.integer, let exact = UInt16(exactly: code) else { return nil }
-            return OptionDefinition(name: item["name"]?.string ?? "?", code: exact)
+            return OptionDefinition(index: index, name: item["name"]?.string ?? "?", code: exact)
         } ?? []
 
         var subnets: [Subnet] = []

@@ -1,10 +1,17 @@
 import LwM2MCore
-/// The options Kea 2.2 itself defines in the top-level spaces `dhcp4` and
-/// `dhcp6`: what `LibDHCP::getOptionDefs` and `getLastResortOptionDefs`
-/// return at Kea-2.2.0 (src/lib/dhcp/std_option_defs.h), by code and name.
+/// The options Kea itself defines in the top-level spaces `dhcp4` and
+/// `dhcp6`, by code and name, for each supported Kea series: what
+/// `LibDHCP::getOptionDefs` returns (STANDARD_V4/V6_OPTION_DEFINITIONS in
+/// src/lib/dhcp/std_option_defs.h, codes from dhcp4.h/dhcp6.h) and, for
+/// DHCPv4, `getLastResortOptionDefs` (LAST_RESORT_V4_OPTION_DEFINITIONS).
+/// Read at the tags Kea-2.2.0, Kea-2.6.3 and Kea-3.0.4 of Kea's sources;
+/// scripts/kea-version-facts.py prints them again from a Kea git checkout.
+/// The tables are Kea 2.2's plus what each later series added; no series
+/// removed or renumbered a standard option.
+///
 /// The hook asks the running Kea for these; the command has no Kea to ask.
 enum KeaStandardOptions {
-    /// DHCPv4: the standard definitions and the last-resort one (43).
+    /// DHCPv4, Kea 2.2: the standard definitions.
     static let v4: [UInt16: String] = [
         1: "subnet-mask", 2: "time-offset", 3: "routers", 4: "time-servers", 5: "name-servers",
         6: "domain-name-servers", 7: "log-servers", 8: "cookie-servers", 9: "lpr-servers",
@@ -18,7 +25,7 @@ enum KeaStandardOptions {
         33: "static-routes", 34: "trailer-encapsulation", 35: "arp-cache-timeout",
         36: "ieee802-3-encapsulation", 37: "default-tcp-ttl", 38: "tcp-keepalive-interval",
         39: "tcp-keepalive-garbage", 40: "nis-domain", 41: "nis-servers", 42: "ntp-servers",
-        43: "vendor-encapsulated-options", 44: "netbios-name-servers", 45: "netbios-dd-server",
+        44: "netbios-name-servers", 45: "netbios-dd-server",
         46: "netbios-node-type", 47: "netbios-scope", 48: "font-servers", 49: "x-display-manager",
         50: "dhcp-requested-address", 51: "dhcp-lease-time", 52: "dhcp-option-overload",
         53: "dhcp-message-type", 54: "dhcp-server-identifier", 55: "dhcp-parameter-request-list",
@@ -42,7 +49,22 @@ enum KeaStandardOptions {
         213: "v4-access-domain"
     ]
 
-    /// DHCPv6: the standard definitions.
+    /// DHCPv4: the last-resort definition, used when the configuration
+    /// defines no option 43 of its own. A configuration may define 43 with
+    /// `option-def`; it may not redefine a standard option.
+    static let v4LastResort: [UInt16: String] = [43: "vendor-encapsulated-options"]
+
+    /// DHCPv4: the definitions each later series added.
+    static let v4Added: [KeaVersion: [UInt16: String]] = [
+        .v2_6: [
+            121: "classless-static-route", 143: "v4-sztp-redirect", 151: "status-code", 152: "base-time",
+            153: "start-time-of-state", 154: "query-start-time", 155: "query-end-time", 156: "dhcp-state",
+            157: "data-source", 162: "v4-dnr",
+        ],
+        .v3_0: [122: "cablelabs-client-conf"],
+    ]
+
+    /// DHCPv6, Kea 2.2: the standard definitions.
     static let v6: [UInt16: String] = [
         1: "clientid", 2: "serverid", 3: "ia-na", 4: "ia-ta", 5: "iaaddr", 6: "oro",
         7: "preference", 8: "elapsed-time", 9: "relay-msg", 11: "auth", 12: "unicast",
@@ -64,8 +86,28 @@ enum KeaStandardOptions {
         143: "ipv6-address-andsf"
     ]
 
-    /// The table for `family`.
-    static func codes(for family: AddressFamily) -> [UInt16: String] {
-        family == .v4 ? v4 : v6
+    /// DHCPv6: the definitions each later series added.
+    static let v6Added: [KeaVersion: [UInt16: String]] = [
+        .v2_6: [136: "v6-sztp-redirect", 144: "v6-dnr"],
+        .v3_0: [56: "ntp-server", 148: "addr-reg-enable"],
+    ]
+
+    /// Kea's standard definitions of `family` in `version`: what an
+    /// `option-def` of the top-level space may not redefine.
+    static func standard(for family: AddressFamily, version: KeaVersion) -> [UInt16: String] {
+        var table = family == .v4 ? v4 : v6
+        let added = family == .v4 ? v4Added : v6Added
+        for later in KeaVersion.allCases where later <= version {
+            table.merge(added[later] ?? [:]) { old, _ in old }
+        }
+        return table
+    }
+
+    /// Every code Kea of `version` defines for `family`, standard and last
+    /// resort: the codes the hook's own options must not take.
+    static func codes(for family: AddressFamily, version: KeaVersion) -> [UInt16: String] {
+        var table = standard(for: family, version: version)
+        if family == .v4 { table.merge(v4LastResort) { old, _ in old } }
+        return table
     }
 }
