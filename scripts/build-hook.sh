@@ -5,10 +5,11 @@
 #
 # The Swift half (CORE: LwM2MCore + LwM2MHook and their packages, Kea-free)
 # is built once by SwiftPM for every Kea version. What is Kea's is compiled
-# here, per version: the C++ shim (CShim/*.cc) against that version's headers,
-# then linked with CORE against that version's libraries. The root of each
-# Kea comes from scripts/kea-root.sh: "/" for the machine's own Kea, a
-# debootstrap root for the others. Compiling on this machine against a root's
+# here, per version: the C++ shim (CShim/*.cc, and the message tables that
+# scripts/gen-messages.py makes from CShim/lwm2m_messages.mes) against that
+# version's headers, then linked with CORE against that version's libraries.
+# The root of each Kea comes from scripts/kea-root.sh: "/" for the machine's
+# own Kea, a debootstrap root for the others. Compiling on this machine against a root's
 # headers and libraries (not inside the root) keeps one toolchain: the Swift
 # toolchain's clang++ and this machine's libstdc++, whose ABI every newer
 # libstdc++ keeps. See docs/install.md.
@@ -25,7 +26,11 @@ MULTIARCH=${MULTIARCH:-x86_64-linux-gnu}
 root=$(scripts/kea-root.sh "$KEA")
 prefix=${root%/}/usr
 work=$(dirname "$OUT")/hook-$KEA
-mkdir -p "$work/include" "$work/lib" "$work/obj"
+mkdir -p "$work/include" "$work/lib" "$work/obj" "$work/gen"
+
+# messages.h and messages.cc: the message IDs and texts of
+# CShim/lwm2m_messages.mes, generated at every build, never committed.
+"${PYTHON:-python3}" scripts/gen-messages.py cxx "$work/gen"
 
 # The root's headers and libraries, and nothing else of it: a root's libc,
 # libstdc++ and system headers must not shadow this machine's.
@@ -51,12 +56,13 @@ fi
 
 cxxflags=(-std=c++17 -O2 -fPIC -g -UDEBUG -DNDEBUG -Wall -Wno-deprecated-declarations
           -DLWM2M_KEA_HOOKS_VERSION="$hooks_version"
-          -ICShim/include -ICShim -I"$work/include/kea" -isystem "$work/include" -ICShim/kea-compat)
+          -ICShim/include -ICShim -I"$work/gen" -I"$work/include/kea" -isystem "$work/include" -ICShim/kea-compat)
+sources=(CShim/*.cc "$work/gen/messages.cc")
 objects=()
-for source in CShim/*.cc; do
+for source in "${sources[@]}"; do
     objects+=("$work/obj/$(basename "${source%.cc}").o")
 done
-printf '%s\n' CShim/*.cc | xargs -P "$(nproc)" -I{} sh -c \
+printf '%s\n' "${sources[@]}" | xargs -P "$(nproc)" -I{} sh -c \
     'exec "$0" "$@" -c {} -o "'"$work"'/obj/$(basename {} .cc).o"' "$CXX" "${cxxflags[@]}"
 
 # Only Kea's entry points are exported; the Swift core, its runtime and
