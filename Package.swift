@@ -78,7 +78,7 @@ let package = Package(
                 .linkedLibrary("_FoundationCShims"),
             ]
         ),
-        // Benchmarks (issue 6; `make bench`). Not part of the hook product.
+        // Benchmarks (docs/performance.md, `make bench`). Not part of the hook product.
         .executableTarget(
             name: "lwm2m-bench",
             dependencies: ["LwM2MCore", "BenchMallocCounter"],

@@ -1,5 +1,6 @@
-// lwm2m-bench: micro-benchmarks of the LwM2M core (issue 6). Driven by
-// scripts/bench/micro.py; each command prints one JSON object per line.
+// lwm2m-bench: micro-benchmarks of the LwM2M core (docs/performance.md).
+// Driven by scripts/bench/micro.py; each command prints one JSON object per
+// line.
 //
 //   lwm2m-bench exchange --family 4 --entries 100000 --work DIR [--cert-count 50]
 //                        [--runs 7] [--iterations 2000000]

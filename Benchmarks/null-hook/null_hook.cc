@@ -1,8 +1,8 @@
-// Benchmark mode "n" (issue 6): a hook library that registers the same four
-// packet callouts as kea-lwm2m (subnet4_select, pkt4_send, subnet6_select,
-// pkt6_send) and does nothing in them. Kea running it costs what Kea's own
-// hook dispatch costs, which no hook on these two hook points can avoid: the
-// floor under mode c. Built by scripts/bench/benchlab.py into $BENCH_WORK;
+// Benchmark mode "n" of docs/performance.md: a hook library that registers
+// the same four packet callouts as kea-lwm2m (subnet4_select, pkt4_send,
+// subnet6_select, pkt6_send) and does nothing in them. Kea running it costs
+// what Kea's own hook dispatch costs, which no hook on these two hook points
+// can avoid: the floor under mode c. Built by scripts/bench/benchlab.py into $BENCH_WORK;
 // never installed.
 #include <hooks/hooks.h>
 

@@ -19,7 +19,7 @@ import lab
 import make_fixtures as mf
 from conftest import DATA, URIS, reload_cycle, snapshot_of
 
-DEADLINE = 5.0   # the issue: a change is served within 5 s of the write
+DEADLINE = 5.0   # hot reload's goal: a change is served within 5 s of the write
 
 
 def fixture(family: int) -> mf.Fixture:

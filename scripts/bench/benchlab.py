@@ -1,6 +1,6 @@
-"""Shared pieces of the benchmark scripts (issue 6): the namespace lab of the
-replay suite with one large relayed subnet per family, Kea bodies for the
-three modes compared, perfdhcp runs and result files.
+"""Shared pieces of the benchmark scripts (docs/performance.md): the
+namespace lab of the replay suite with one large relayed subnet per family,
+Kea bodies for the three modes compared, perfdhcp runs and result files.
 
 Modes:
   a  plain   Kea, no LwM2M options at all

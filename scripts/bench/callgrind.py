@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Part 2 of issue 6: instructions per reply, kea-dhcp4/6 under callgrind.
+"""Instructions per reply, kea-dhcp4/6 under callgrind: part 2 of the four
+benchmarks of docs/performance.md (`make bench-callgrind`).
 
 For each family and mode (a plain, b Kea option-data, c hook), Kea runs
 twice under valgrind --tool=callgrind in the namespace lab: once answering

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Part 3 of issue 6: DORA / SARR exchanges per second and latency with
-perfdhcp as a relay in the namespace lab, for modes a (plain), n (null hook,
-reference), b (Kea option-data) and c (hook), alternating a n b c a n b c ...
-in one run, Kea single-threaded and multi-threaded, v4 and v6.
+"""DORA / SARR exchanges per second and latency: part 3 of the four
+benchmarks of docs/performance.md (`make bench-macro`). perfdhcp acts as a
+relay in the namespace lab, for modes a (plain), n (null hook, reference),
+b (Kea option-data) and c (hook), alternating a n b c a n b c ... in one
+run, Kea single-threaded and multi-threaded, v4 and v6.
 
 Each measurement starts a fresh Kea, checks with scapy that the mode serves
 what it should, then runs perfdhcp twice:

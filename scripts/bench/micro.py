@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Part 1 of issue 6: micro-benchmarks of the Swift core (lwm2m-bench).
+"""Micro-benchmarks of the Swift core (lwm2m-bench): part 1 of the four
+benchmarks of docs/performance.md (`make bench-micro`).
 
   * select + encode per exchange, v4 and v6, stores of 1 / 10,000 / 100,000
     entries (half subnet-id, half subnet; lookups spread over the store),

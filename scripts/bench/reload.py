@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Part 4 of issue 6: changing URIs under load (DHCPv4).
+"""Changing URIs under load (DHCPv4): part 4 of the four benchmarks of
+docs/performance.md (`make bench-reload`).
 
 perfdhcp (relay, paced at BENCH_RELOAD_RATE DORA/s) runs against Kea
 configured with the same 10,000 subnets in four runs:
 
   hook            hook serving a 10,000-entry store, store left alone
   hook+rewrite    the store file rewritten (new URIs) every BENCH_RELOAD_STORE_PERIOD s;
-                  the hook polls its store and reloads a changed one (issue 4)
+                  the hook's watch timer sees the change and reloads the store
   native          Kea option-data inline in every subnet (URI + 04+DER hex)
   native+reload   the configuration file rewritten with new URIs and
                   `config-reload` sent every BENCH_RELOAD_CONFIG_PERIOD s
