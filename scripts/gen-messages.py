@@ -85,10 +85,12 @@ def parse(source: str, name: str = "message file") -> MessageFile:
     for number, raw in enumerate(source.splitlines(), start=1):
         line = raw.rstrip()
         where = f"{name}:{number}"
-        if line.startswith("#"):
+        # Like Kea's reader, classify a line by its first non-blank character.
+        start = line.lstrip()[:1]
+        if start == "#":
             continue
-        if line.startswith("$"):
-            keyword, _, value = line.partition(" ")
+        if start == "$":
+            keyword, _, value = line.strip().partition(" ")
             if keyword != "$NAMESPACE":
                 raise MessageFileError(f"{where}: unknown directive {keyword} (only $NAMESPACE is supported)")
             if entries or namespace is not None:
@@ -96,8 +98,8 @@ def parse(source: str, name: str = "message file") -> MessageFile:
             if not NAMESPACE_PATTERN.fullmatch(value.strip()):
                 raise MessageFileError(f"{where}: not a C++ namespace: {value.strip()!r}")
             namespace = value.strip()
-        elif line.startswith("%"):
-            entries.append((number, line, []))
+        elif start == "%":
+            entries.append((number, line.strip(), []))
         elif entries:
             entries[-1][2].append(line)
         elif line:

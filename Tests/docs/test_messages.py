@@ -102,6 +102,7 @@ GOOD = "% A_B text %1 and %2\nSeverity: DEBUG, level 15. Only here.\nSummary: wh
     (GOOD.replace("A_B", "a-b"), "not a message ID"),
     ("$PREFIX X\n" + GOOD, "unknown directive"),
     ("stray\n" + GOOD, "text before the first message"),
+    (GOOD + "  % C_D indented, still a message as Kea reads it\n", "the explanation must start"),
     ("# only a comment\n", "no messages"),
 ])
 def test_the_generator_refuses_a_broken_message_file(source: str, complaint: str):
