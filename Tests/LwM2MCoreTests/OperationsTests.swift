@@ -213,8 +213,28 @@ struct ReloadTests {
         #expect(before == read.stamp)
         #expect(FileStamp.of(path) == read.stamp)
         var files = WatchedFiles()
-        files.record(path, read.stamp)
+        files.record(path, read.stamp, readAt: WatchedFiles.now())
         #expect(files.racy)
+    }
+
+    /// A reload thread starved on a busy machine records its stamps seconds
+    /// after it read the files: the racy window runs from the read, so a
+    /// store truncated just before it is still read again, not reported.
+    @Test func aStampRecordedLateIsRacyByTheTimeOfTheRead() throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("store.json", "")                  // the writer truncated it
+        let stamp = try #require(FileStamp.of(path))
+        let changed = max(stamp.modifiedNanoseconds, stamp.changedNanoseconds)
+        // Read 0.1 s after the truncation; whenever the stamp is recorded, it is racy.
+        var late = WatchedFiles()
+        late.record(path, stamp, readAt: changed &+ 100_000_000)
+        #expect(late.racy)
+        // Read 2.5 s after it (the writer long done): settled, although the
+        // wall clock now is still within 2 s of the change.
+        var settled = WatchedFiles()
+        settled.record(path, stamp, readAt: changed &+ 2_500_000_000)
+        #expect(!settled.racy)
+        #expect(WatchedFiles.now() &- changed < WatchedFiles.racyWindowNanoseconds)
     }
 
     @Test func deletedStoreIsAFailureUntilItComesBack() throws {

@@ -51,6 +51,12 @@ public struct FileStamp: Sendable, Equatable, Hashable {
 /// changed less than `racyWindow` before it was read is therefore "racy":
 /// the next poll reads everything again, and a store equal to the one served
 /// is then taken as no change.
+///
+/// "Before it was read" is measured from the moment the attempt started
+/// reading (`readAt`), never from when the stamp is recorded: a reload thread
+/// that runs at low priority on a busy machine may record a stamp seconds
+/// after its read, and a file truncated just before that read must still
+/// count as racy.
 public struct WatchedFiles: Sendable, Equatable {
     public private(set) var stamps: [String: FileStamp?] = [:]
     /// Some file was modified too shortly before it was read to trust its stamp.
@@ -60,16 +66,21 @@ public struct WatchedFiles: Sendable, Equatable {
 
     public init() {}
 
-    mutating func record(_ path: String, _ stamp: FileStamp?) {
+    /// Records `stamp` for `path`, read by an attempt that started reading at
+    /// `readAt` (`WatchedFiles.now()`, taken before its first read). A file
+    /// modified after `readAt`, or less than the racy window before it, is racy.
+    mutating func record(_ path: String, _ stamp: FileStamp?, readAt: Int64) {
         stamps[path] = .some(stamp)
-        if let stamp {
-            var now = timespec()
-            clock_gettime(CLOCK_REALTIME, &now)
-            let nanoseconds = Int64(now.tv_sec) &* 1_000_000_000 &+ Int64(now.tv_nsec)
-            if nanoseconds &- max(stamp.modifiedNanoseconds, stamp.changedNanoseconds) < Self.racyWindowNanoseconds {
-                racy = true
-            }
+        if let stamp, readAt &- max(stamp.modifiedNanoseconds, stamp.changedNanoseconds) < Self.racyWindowNanoseconds {
+            racy = true
         }
+    }
+
+    /// The wall clock in nanoseconds, the clock file timestamps are taken from.
+    static func now() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) &* 1_000_000_000 &+ Int64(now.tv_nsec)
     }
 
     /// Whether any watched file differs from its recorded stamp now. Costs one

@@ -25,16 +25,17 @@ public struct StoreAttempt: Sendable {
 public enum StoreLoader {
     public static func load(path: String) -> StoreAttempt {
         var files = WatchedFiles()
+        let readAt = WatchedFiles.now()
         var storeStamp: FileStamp? = nil
         let bytes: [UInt8]
         do {
             bytes = try FileContents.read(path, secure: true, stamp: &storeStamp).bytes
         } catch {
-            files.record(path, storeStamp ?? FileStamp.of(path))
+            files.record(path, storeStamp ?? FileStamp.of(path), readAt: readAt)
             let problem = StoreProblem(file: path, entry: nil, key: nil, reason: error.reason)
             return StoreAttempt(result: .failure(StoreError(problems: [problem])), files: files, storeStamp: storeStamp)
         }
-        files.record(path, storeStamp)
+        files.record(path, storeStamp, readAt: readAt)
         var certificateStamps: [String: FileStamp?] = [:]
         let result: Result<LoadedStore, StoreError>
         do {
@@ -47,7 +48,7 @@ public enum StoreLoader {
         } catch {
             result = .failure(error)
         }
-        for (file, stamp) in certificateStamps { files.record(file, stamp) }
+        for (file, stamp) in certificateStamps { files.record(file, stamp, readAt: readAt) }
         return StoreAttempt(result: result, files: files, storeStamp: storeStamp)
     }
 
