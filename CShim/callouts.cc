@@ -2,10 +2,13 @@
 // read in exchange.cc and every decision is the Swift core's.
 #include "kea_compat.h"
 
+#include "commands.h"
+#include "events.h"
 #include "exchange.h"
 #include "log.h"
 #include "lwm2m_core.h"
-#include "operations.h"
+#include "reload_timer.h"
+#include "statistics.h"
 
 #include <dhcp/dhcp6.h>
 #include <dhcp/libdhcp++.h>

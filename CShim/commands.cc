@@ -3,9 +3,12 @@
 // about in Kea's current configuration and hands the answer back to Kea.
 #include "kea_compat.h"
 
+#include "commands.h"
+
+#include "events.h"
 #include "log.h"
 #include "lwm2m_core.h"
-#include "operations.h"
+#include "statistics.h"
 
 #include <asiolink/io_address.h>
 #include <cc/command_interpreter.h>

@@ -14,9 +14,12 @@
 // once, before touching anything.
 #include "kea_compat.h"
 
+#include "reload_timer.h"
+
+#include "events.h"
 #include "log.h"
 #include "lwm2m_core.h"
-#include "operations.h"
+#include "statistics.h"
 
 #include <asiolink/interval_timer.h>
 
