@@ -107,11 +107,11 @@ answerFromCore(const std::string& name, const ConstElementPtr& args) {
         resolved = resolveSubnet(args);
         if (resolved.subnet) {
             input.has_subnet = 1;
-            input.subnet_id = resolved.subnet->getID();
+            input.subnet.id = resolved.subnet->getID();
             auto const prefix = resolved.subnet->get();
             const std::vector<uint8_t> bytes = prefix.first.toBytes();
-            std::memcpy(input.subnet_prefix, bytes.data(), std::min(bytes.size(), sizeof(input.subnet_prefix)));
-            input.subnet_prefix_length = prefix.second;
+            std::memcpy(input.subnet.prefix, bytes.data(), std::min(bytes.size(), sizeof(input.subnet.prefix)));
+            input.subnet.prefix_length = prefix.second;
             prefix_text = resolved.subnet->toText();
             input.subnet_text = prefix_text.data();
             input.subnet_text_length = prefix_text.size();

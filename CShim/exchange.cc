@@ -328,10 +328,10 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
         kea::ConstSubnetPtr subnet = servingSubnet(kea::replySubnet(handle, v4), response.get(), response4);
         if (subnet) {
             exchange.has_subnet = 1;
-            exchange.subnet_id = subnet->getID();
+            exchange.subnet.id = subnet->getID();
             auto const prefix = subnet->get();
-            subnetPrefixBytes(subnet, prefix.first, exchange.subnet_prefix);
-            exchange.subnet_prefix_length = prefix.second;
+            subnetPrefixBytes(subnet, prefix.first, exchange.subnet.prefix);
+            exchange.subnet.prefix_length = prefix.second;
         }
 
         OptionValue requested(query.get(), v4 ? DHO_DHCP_PARAMETER_REQUEST_LIST : D6O_ORO);
@@ -366,22 +366,22 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
             // The store in service changed (a reload): follow it.
             needed_facts.store(answer.needed_facts, std::memory_order_relaxed);
         }
-        if (status == 2) {
+        if (status == LWM2M_ANSWER_STATUS_NEEDS_FACTS) {
             exchange = base;
             optional.read(answer.needed_facts, v4, query, subnet, exchange);
             status = lwm2m_core_answer(&exchange, buffer.data(), buffer.size(), &answer);
         }
-        if (status == 1) {
+        if (status == LWM2M_ANSWER_STATUS_BUFFER_TOO_SMALL) {
             buffer.resize(answer.bytes_needed);
             status = lwm2m_core_answer(&exchange, buffer.data(), buffer.size(), &answer);
         }
-        if (status != 0) {
+        if (status != LWM2M_ANSWER_STATUS_DONE) {
             return;
         }
 
         const Option::Universe universe = v4 ? Option::V4 : Option::V6;
         size_t octets = 0;
-        for (uint32_t i = 0; i < answer.option_count && i < 2; ++i) {
+        for (uint32_t i = 0; i < answer.option_count && i < LWM2M_ANSWER_MAX_OPTIONS; ++i) {
             const lwm2m_option_span& span = answer.options[i];
             if (size_t(span.offset) + span.length > buffer.size()) {
                 continue;

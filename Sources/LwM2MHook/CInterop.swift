@@ -15,6 +15,21 @@ enum CBytes {
     }
 }
 
+/// The statuses of lwm2m_core.h as the `int32_t` its functions return.
+/// Clang imports a C enum as a struct over its underlying type (unsigned
+/// when no value is negative); the ABI's returns are fixed at 32 bits signed.
+extension lwm2m_load_status {
+    var abiValue: Int32 { Int32(truncatingIfNeeded: rawValue) }
+}
+
+extension lwm2m_answer_status {
+    var abiValue: Int32 { Int32(truncatingIfNeeded: rawValue) }
+}
+
+extension lwm2m_poll_status {
+    var abiValue: Int32 { Int32(truncatingIfNeeded: rawValue) }
+}
+
 /// Text written into the fixed `char[]` fields of the ABI's structs.
 enum CText {
     /// Copies as much of `text` as fits, cut at a UTF-8 character boundary,
