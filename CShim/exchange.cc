@@ -174,129 +174,140 @@ private:
     HWAddrPtr hwaddr_;
 };
 
-/// Whether `subnet`'s prefix holds the 4-octet (`v4`) or 16-octet address
-/// `address`, compared bit by bit (Subnet::inRange builds the first and last
-/// address of the prefix on every call: ~10k instructions for IPv6).
-bool prefixHolds(const Subnet& subnet, const uint8_t* address, bool v4) {
-    auto const prefix = subnet.get();
-    uint8_t bytes[16] = {};
-    const size_t size = v4 ? 4 : 16;
-    if (prefix.first.isV4() != v4) {
-        return (false);
-    }
-    if (v4) {
-        const uint32_t value = prefix.first.toUint32();
-        bytes[0] = static_cast<uint8_t>(value >> 24);
-        bytes[1] = static_cast<uint8_t>(value >> 16);
-        bytes[2] = static_cast<uint8_t>(value >> 8);
-        bytes[3] = static_cast<uint8_t>(value);
-    } else {
-        const std::vector<uint8_t> raw = prefix.first.toBytes();
-        std::memcpy(bytes, raw.data(), std::min(raw.size(), sizeof(bytes)));
-    }
-    size_t bits = std::min<size_t>(prefix.second, size * 8);
-    size_t index = 0;
-    for (; bits >= 8; bits -= 8, ++index) {
-        if (bytes[index] != address[index]) {
-            return (false);
-        }
-    }
-    if (bits > 0) {
-        const uint8_t mask = static_cast<uint8_t>(0xff << (8 - bits));
-        return ((bytes[index] & mask) == (address[index] & mask));
-    }
-    return (true);
-}
-
-/// The address the reply hands out as bytes (DHCPv4 yiaddr, DHCPv6 the first
-/// IA_NA address); false when it hands out none (INFORM,
-/// INFORMATION-REQUEST, PD).
-bool leasedAddress(const Pkt* response, const Pkt4* response4, uint8_t (&address)[16]) {
-    if (response4) {
-        const uint32_t value = response4->getYiaddr().toUint32();
-        address[0] = static_cast<uint8_t>(value >> 24);
-        address[1] = static_cast<uint8_t>(value >> 16);
-        address[2] = static_cast<uint8_t>(value >> 8);
-        address[3] = static_cast<uint8_t>(value);
-        return (value != 0);
-    }
-    OptionPtr ia = const_cast<Pkt*>(response)->getOption(D6O_IA_NA);
-    Option6IAAddrPtr lease = ia ? boost::dynamic_pointer_cast<Option6IAAddr>(ia->getOption(D6O_IAADDR))
-                                : Option6IAAddrPtr();
-    if (!lease || !lease->getAddress().isV6() || lease->getAddress().isV6Zero()) {
-        return (false);
-    }
-    const std::vector<uint8_t> raw = lease->getAddress().toBytes();
-    if (raw.size() != 16) {
-        return (false);
-    }
-    std::memcpy(address, raw.data(), 16);
-    return (true);
-}
-
-/// The sibling of `subnet` in its shared network that holds `address`.
-template <typename SharedNetworkPtrType>
-kea::ConstSubnetPtr siblingHolding(const kea::ConstSubnetPtr& subnet, const uint8_t* address, bool v4) {
-    SharedNetworkPtrType network;
-    subnet->getSharedNetwork(network);
-    if (network) {
-        for (auto const& sibling : *network->getAllSubnets()) {
-            if (prefixHolds(*sibling, address, v4)) {
-                return (sibling);
-            }
-        }
-    }
-    return (subnet);
-}
-
-/// The subnet whose entry applies: the one Kea selected, unless Kea then
-/// leased an address from another subnet of the same shared network (it may
-/// move a client there when the first runs out). Kea's own option-data
-/// follows the leased address; so does this. Only a subnet of a shared
-/// network can differ, so a subnet outside one costs no address work.
-kea::ConstSubnetPtr servingSubnet(const kea::ConstSubnetPtr& selected, const Pkt* response, const Pkt4* response4) {
-    if (!selected) {
-        return (selected);
-    }
-    NetworkPtr network;
-    selected->getSharedNetwork(network);
-    if (!network) {
-        return (selected);
-    }
-    const bool v4 = response4 != nullptr;
-    uint8_t leased[16] = {};
-    if (!leasedAddress(response, response4, leased) || prefixHolds(*selected, leased, v4)) {
-        return (selected);
-    }
-    return (v4 ? siblingHolding<SharedNetwork4Ptr>(selected, leased, v4)
-               : siblingHolding<SharedNetwork6Ptr>(selected, leased, v4));
-}
-
-/// The serving subnet's prefix as 4 or 16 octets into `out`. IOAddress gives
-/// IPv6 octets only in a new vector, so each packet thread keeps the last
-/// subnet it saw (held, so the pointer cannot be reused by another object)
-/// with its octets: consecutive replies from one subnet allocate nothing.
-void subnetPrefixBytes(const kea::ConstSubnetPtr& subnet, const IOAddress& prefix, uint8_t (&out)[16]) {
-    if (prefix.isV4()) {
-        const uint32_t value = prefix.toUint32();
+/// `address` as 4 (IPv4) or 16 (IPv6) octets into `out`; returns how many.
+/// IOAddress gives IPv6 octets only in a new vector: callers on the packet
+/// path cache what they can.
+size_t addressBytes(const IOAddress& address, uint8_t (&out)[16]) {
+    if (address.isV4()) {
+        const uint32_t value = address.toUint32();
         out[0] = static_cast<uint8_t>(value >> 24);
         out[1] = static_cast<uint8_t>(value >> 16);
         out[2] = static_cast<uint8_t>(value >> 8);
         out[3] = static_cast<uint8_t>(value);
-        return;
+        return (4);
     }
+    const std::vector<uint8_t> raw = address.toBytes();
+    const size_t size = std::min(raw.size(), sizeof(out));
+    std::memcpy(out, raw.data(), size);
+    return (size);
+}
+
+/// `subnet` as the core's lwm2m_subnet.
+void subnetFact(const Subnet& subnet, lwm2m_subnet& out) {
+    auto const prefix = subnet.get();
+    std::memset(out.prefix, 0, sizeof(out.prefix));
+    addressBytes(prefix.first, out.prefix);
+    out.id = subnet.getID();
+    out.prefix_length = prefix.second;
+}
+
+/// The selected subnet as the core's lwm2m_subnet. Each packet thread keeps
+/// the last subnet it saw (held, so its address cannot be reused by another
+/// object) with its fact: consecutive replies from one IPv6 subnet allocate
+/// nothing.
+void selectedSubnetFact(const kea::ConstSubnetPtr& subnet, lwm2m_subnet& out) {
     struct Cached {
         kea::ConstSubnetPtr subnet;
-        uint8_t bytes[16] = {};
+        lwm2m_subnet fact = {};
     };
     thread_local Cached cached;
     if (cached.subnet != subnet) {
-        const std::vector<uint8_t> raw = prefix.toBytes();
-        std::memset(cached.bytes, 0, sizeof(cached.bytes));
-        std::memcpy(cached.bytes, raw.data(), std::min(raw.size(), sizeof(cached.bytes)));
+        subnetFact(*subnet, cached.fact);
         cached.subnet = subnet;
     }
-    std::memcpy(out, cached.bytes, sizeof(out));
+    out = cached.fact;
+}
+
+/// The subnets of `selected`'s shared network as facts, in Kea's order, into
+/// the exchange; false when it is in none. Each packet thread keeps the last
+/// network's list (its subnets held) and rebuilds it only when the network's
+/// subnets differ, so a packet compares pointers and allocates nothing.
+template <typename SharedNetworkPtrType>
+bool readSharedNetwork(const kea::ConstSubnetPtr& selected, lwm2m_exchange& exchange) {
+    SharedNetworkPtrType network;
+    selected->getSharedNetwork(network);
+    if (!network) {
+        return (false);
+    }
+    struct Cached {
+        std::vector<kea::ConstSubnetPtr> subnets;
+        std::vector<lwm2m_subnet> facts;
+    };
+    thread_local Cached cached;
+    auto const& subnets = *network->getAllSubnets();
+    bool same = (subnets.size() == cached.subnets.size());
+    size_t index = 0;
+    for (auto it = subnets.begin(); same && it != subnets.end(); ++it, ++index) {
+        same = (*it == cached.subnets[index]);
+    }
+    if (!same) {
+        cached.subnets.clear();
+        cached.facts.clear();
+        for (auto const& subnet : subnets) {
+            cached.subnets.push_back(subnet);
+            cached.facts.emplace_back();
+            subnetFact(*subnet, cached.facts.back());
+        }
+    }
+    exchange.shared_network_subnets = cached.facts.data();
+    exchange.shared_network_subnet_count = cached.facts.size();
+    return (true);
+}
+
+/// The address the reply leases (DHCPv4 yiaddr, DHCPv6 the first IA_NA
+/// address) into the exchange; none for INFORM, INFORMATION-REQUEST, PD.
+void readLeasedAddress(const Pkt* response, const Pkt4* response4, lwm2m_exchange& exchange) {
+    if (response4) {
+        const IOAddress& yiaddr = response4->getYiaddr();
+        exchange.has_leased_address = !yiaddr.isV4Zero();
+        addressBytes(yiaddr, exchange.leased_address);
+        return;
+    }
+    OptionPtr ia = const_cast<Pkt*>(response)->getOption(D6O_IA_NA);
+    Option6IAAddrPtr lease = ia ? boost::dynamic_pointer_cast<Option6IAAddr>(ia->getOption(D6O_IAADDR))
+                                : Option6IAAddrPtr();
+    if (lease && lease->getAddress().isV6() && !lease->getAddress().isV6Zero()) {
+        exchange.has_leased_address = (addressBytes(lease->getAddress(), exchange.leased_address) == 16);
+    }
+}
+
+/// The subnet facts of the exchange: the subnet Kea selected and, when it is
+/// in a shared network, the network's subnets and the leased address (Kea
+/// may lease from another subnet of the network; the core decides whose
+/// entries apply). A subnet outside a shared network costs no address work.
+void readSubnetFacts(const kea::ConstSubnetPtr& selected, const Pkt* response, const Pkt4* response4,
+                     lwm2m_exchange& exchange) {
+    if (!selected) {
+        return;
+    }
+    exchange.has_subnet = 1;
+    selectedSubnetFact(selected, exchange.subnet);
+    const bool in_network = response4 ? readSharedNetwork<SharedNetwork4Ptr>(selected, exchange)
+                                      : readSharedNetwork<SharedNetwork6Ptr>(selected, exchange);
+    if (in_network) {
+        readLeasedAddress(response, response4, exchange);
+    }
+}
+
+/// The subnet whose entries applied (`id`, from the core's answer) as the log
+/// names it: the selected subnet or another subnet of its shared network.
+std::string subnetLabel(const kea::ConstSubnetPtr& selected, uint32_t id, bool v4) {
+    if (!selected) {
+        return ("(none selected)");
+    }
+    kea::ConstSubnetPtr subnet = selected;
+    if (selected->getID() != id) {
+        if (v4) {
+            SharedNetwork4Ptr network;
+            selected->getSharedNetwork(network);
+            subnet = network ? kea::ConstSubnetPtr(network->getSubnet(id)) : kea::ConstSubnetPtr();
+        } else {
+            SharedNetwork6Ptr network;
+            selected->getSharedNetwork(network);
+            subnet = network ? kea::ConstSubnetPtr(network->getSubnet(id)) : kea::ConstSubnetPtr();
+        }
+    }
+    return (subnet ? std::to_string(subnet->getID()) + " (" + subnet->toText() + ")" : std::to_string(id));
 }
 
 } // namespace
@@ -325,14 +336,8 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
         exchange.query_type = query->getType();
         exchange.response_type = response->getType();
 
-        kea::ConstSubnetPtr subnet = servingSubnet(kea::replySubnet(handle, v4), response.get(), response4);
-        if (subnet) {
-            exchange.has_subnet = 1;
-            exchange.subnet.id = subnet->getID();
-            auto const prefix = subnet->get();
-            subnetPrefixBytes(subnet, prefix.first, exchange.subnet.prefix);
-            exchange.subnet.prefix_length = prefix.second;
-        }
+        const kea::ConstSubnetPtr subnet = kea::replySubnet(handle, v4);
+        readSubnetFacts(subnet, response.get(), response4, exchange);
 
         OptionValue requested(query.get(), v4 ? DHO_DHCP_PARAMETER_REQUEST_LIST : D6O_ORO);
         exchange.requested_options = requested.bytes;
@@ -405,7 +410,7 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
         }
         if (answer.flags & LWM2M_ANSWER_NO_ENTRY) {
             LOG_DEBUG(logger, DBG_PACKET, LWM2M_NO_ENTRY).arg(response->getLabel())
-                .arg(subnet ? std::to_string(subnet->getID()) + " (" + subnet->toText() + ")" : std::string("(none selected)"));
+                .arg(subnetLabel(subnet, answer.subnet_id, v4));
         }
         if (answer.flags & LWM2M_ANSWER_URI_TOO_BIG) {
             LOG_DEBUG(logger, DBG_PACKET, LWM2M_URI_TOO_BIG).arg(response->getLabel()).arg(answer.size_limit).arg(entryLabel(answer.entry_index));

@@ -129,6 +129,21 @@ typedef struct lwm2m_exchange {
     uint8_t has_subnet;
     /** The subnet Kea selected. */
     lwm2m_subnet subnet;
+    /** All subnets of the selected subnet's shared network, the selected one
+        included, in Kea's order; NULL/0 when it is in none. In a shared
+        network Kea may lease from another subnet than the one it selected
+        (when that one has no free address); the core then serves the entry
+        of the subnet the leased address is from, as Kea's own option-data
+        does. Read only for a subnet in a shared network. */
+    const lwm2m_subnet *shared_network_subnets;
+    size_t shared_network_subnet_count;
+    /** 1 when `leased_address` holds the address the reply leases (DHCPv4
+        yiaddr, DHCPv6 the first IA_NA address): read only with
+        `shared_network_subnets`, and absent when the reply leases no address
+        (INFORM, INFORMATION-REQUEST, prefix delegation only). */
+    uint8_t has_leased_address;
+    /** 4 (v4) or 16 (v6) bytes, network order. */
+    uint8_t leased_address[16];
     /** Raw value of the PRL (option 55) or ORO (option 6); data NULL when absent. */
     lwm2m_bytes requested_options;
     /** Raw value of option 57 (DHCPv4 Maximum Message Size); data NULL when absent. */
@@ -201,6 +216,10 @@ typedef struct lwm2m_answer {
         certificate-only entry than entry_index), LWM2M_ENTRY_DEFAULT, or
         LWM2M_ENTRY_NONE. */
     int32_t certificate_entry_index;
+    /** The subnet whose entries applied: the selected one, or the subnet of
+        its shared network the leased address is from; 0 when Kea selected
+        none. */
+    uint32_t subnet_id;
     /** DHCPv4: the client's limit that applied, in octets of IP datagram
         (as option 57 counts); DHCPv6: dhcpv6-max-reply-size; 0 when no
         limit applied. */

@@ -96,14 +96,18 @@ private func fill(_ answer: UnsafeMutablePointer<lwm2m_answer>, from x: lwm2m_ex
     answer.pointee.needed_facts = needed.rawValue
     let provided = Facts(rawValue: x.provided_facts)
     guard provided.isSuperset(of: needed) else { return LWM2M_ANSWER_STATUS_NEEDS_FACTS.abiValue }
-    var prefix: PrefixKey? = nil
-    if x.has_subnet != 0 {
-        prefix = withUnsafeBytes(of: x.subnet.prefix) { raw in
-            PrefixKey(family: family, address: raw.bindMemory(to: UInt8.self), length: x.subnet.prefix_length)
+    var subnet = x.has_subnet != 0 ? SubnetFact(x.subnet, family: family) : nil
+    if let selected = subnet, x.has_leased_address != 0, let list = x.shared_network_subnets {
+        // Kea may have leased from another subnet of the shared network.
+        let leased = withUnsafeBytes(of: x.leased_address) { raw in
+            PrefixKey.address(raw.bindMemory(to: UInt8.self), family: family)
         }
+        let network = SubnetArray(UnsafeBufferPointer(start: list, count: x.shared_network_subnet_count), family: family)
+        subnet = ServingSubnet.choose(selected: selected, leasedAddress: leased, sharedNetwork: network)
     }
+    answer.pointee.subnet_id = subnet?.id ?? 0
     var facts = ExchangeFacts(family: family, queryType: x.query_type, responseType: x.response_type,
-                              subnetID: x.has_subnet != 0 ? x.subnet.id : nil, subnetPrefix: prefix,
+                              subnetID: subnet?.id, subnetPrefix: subnet?.prefix,
                               requestedOptions: CBytes.buffer(x.requested_options),
                               maxMessageSize: CBytes.buffer(x.max_message_size),
                               replySize: x.reply_size)

@@ -115,9 +115,7 @@ public func lwm2mCoreCommand(_ input: UnsafePointer<lwm2m_command_input>?) -> Un
         }
         var subnet: ExplainSubnet? = nil
         if x.has_subnet != 0, let family = service.snapshot?.family {
-            let prefix = withUnsafeBytes(of: x.subnet.prefix) { raw in
-                PrefixKey(family: family, address: raw.bindMemory(to: UInt8.self), length: x.subnet.prefix_length)
-            }
+            let prefix = SubnetFact(x.subnet, family: family).prefix
             let text = String(decoding: CBytes.array(x.subnet_text.map { UnsafeRawPointer($0) }, x.subnet_text_length), as: UTF8.self)
             let network = x.shared_network.map { _ in
                 String(decoding: CBytes.array(x.shared_network.map { UnsafeRawPointer($0) }, x.shared_network_length), as: UTF8.self)
