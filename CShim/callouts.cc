@@ -1,5 +1,6 @@
 // kea-lwm2m: the entry points Kea calls. Each is a few lines; the facts are
-// read in exchange.cc and every decision is the Swift core's.
+// read in query_facts.cc and subnet_facts.cc, exchange.cc hands them to the
+// core, and every decision is the Swift core's.
 #include "kea_compat.h"
 
 #include "commands.h"

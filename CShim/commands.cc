@@ -9,6 +9,7 @@
 #include "log.h"
 #include "lwm2m_core.h"
 #include "statistics.h"
+#include "subnet_facts.h"
 
 #include <asiolink/io_address.h>
 #include <cc/command_interpreter.h>
@@ -23,7 +24,6 @@
 #include <limits>
 #include <memory>
 #include <string>
-#include <vector>
 
 using namespace isc::data;
 using namespace isc::dhcp;
@@ -109,8 +109,7 @@ answerFromCore(const std::string& name, const ConstElementPtr& args) {
             input.has_subnet = 1;
             input.subnet.id = resolved.subnet->getID();
             auto const prefix = resolved.subnet->get();
-            const std::vector<uint8_t> bytes = prefix.first.toBytes();
-            std::memcpy(input.subnet.prefix, bytes.data(), std::min(bytes.size(), sizeof(input.subnet.prefix)));
+            addressBytes(prefix.first, input.subnet.prefix);
             input.subnet.prefix_length = prefix.second;
             prefix_text = resolved.subnet->toText();
             input.subnet_text = prefix_text.data();
