@@ -1,11 +1,15 @@
 // kea-lwm2m: the entry points Kea calls. Each is a few lines; the facts are
-// read in exchange.cc and every decision is the Swift core's.
+// read in query_facts.cc and subnet_facts.cc, exchange.cc hands them to the
+// core, and every decision is the Swift core's.
 #include "kea_compat.h"
 
+#include "commands.h"
+#include "events.h"
 #include "exchange.h"
 #include "log.h"
 #include "lwm2m_core.h"
-#include "operations.h"
+#include "reload_timer.h"
+#include "statistics.h"
 
 #include <dhcp/dhcp6.h>
 #include <dhcp/libdhcp++.h>

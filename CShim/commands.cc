@@ -3,9 +3,13 @@
 // about in Kea's current configuration and hands the answer back to Kea.
 #include "kea_compat.h"
 
+#include "commands.h"
+
+#include "events.h"
 #include "log.h"
 #include "lwm2m_core.h"
-#include "operations.h"
+#include "statistics.h"
+#include "subnet_facts.h"
 
 #include <asiolink/io_address.h>
 #include <cc/command_interpreter.h>
@@ -20,7 +24,6 @@
 #include <limits>
 #include <memory>
 #include <string>
-#include <vector>
 
 using namespace isc::data;
 using namespace isc::dhcp;
@@ -104,11 +107,10 @@ answerFromCore(const std::string& name, const ConstElementPtr& args) {
         resolved = resolveSubnet(args);
         if (resolved.subnet) {
             input.has_subnet = 1;
-            input.subnet_id = resolved.subnet->getID();
+            input.subnet.id = resolved.subnet->getID();
             auto const prefix = resolved.subnet->get();
-            const std::vector<uint8_t> bytes = prefix.first.toBytes();
-            std::memcpy(input.subnet_prefix, bytes.data(), std::min(bytes.size(), sizeof(input.subnet_prefix)));
-            input.subnet_prefix_length = prefix.second;
+            addressBytes(prefix.first, input.subnet.prefix);
+            input.subnet.prefix_length = prefix.second;
             prefix_text = resolved.subnet->toText();
             input.subnet_text = prefix_text.data();
             input.subnet_text_length = prefix_text.size();

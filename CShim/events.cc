@@ -1,9 +1,10 @@
 // The core's events, logged with the message id of their kind.
 #include "kea_compat.h"
 
+#include "events.h"
+
 #include "log.h"
 #include "lwm2m_core.h"
-#include "operations.h"
 
 #include <memory>
 #include <string>

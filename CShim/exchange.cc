@@ -1,29 +1,27 @@
+// One DHCP exchange: the facts go to the core, the options it answers with go
+// into the reply. The facts are read in query_facts.cc and subnet_facts.cc.
 #include "kea_compat.h"
 
 #include "exchange.h"
 
 #include "log.h"
 #include "lwm2m_core.h"
+#include "query_facts.h"
+#include "subnet_facts.h"
 #include "wire_option.h"
+#include "wire_size.h"
 
 #include <dhcp/dhcp4.h>
 #include <dhcp/dhcp6.h>
-#include <dhcp/option6_iaaddr.h>
-#include <dhcp/option_int.h>
-#include <dhcp/option_int_array.h>
 #include <dhcp/pkt4.h>
-#include <dhcpsrv/shared_network.h>
 
 #include <boost/make_shared.hpp>
-#include <boost/shared_ptr.hpp>
 
 #include <atomic>
 #include <cstring>
 #include <string>
-#include <typeinfo>
 #include <vector>
 
-using namespace isc::asiolink;
 using namespace isc::dhcp;
 using namespace isc::hooks;
 
@@ -31,272 +29,13 @@ namespace lwm2m {
 
 namespace {
 
-/// The raw value of a query's option, borrowed for one call. Kea parses
-/// options into typed classes (the PRL into an OptionUint8Array, the ORO into
-/// an OptionUint16Array, option 57 into an OptionInt<uint16_t>) that keep
-/// their values outside Option::getData(). The value as it would go on the
-/// wire is read from those classes directly (by reference, or into a small
-/// buffer in the object) without packing; any other class falls back to
-/// Option::toBinary, which allocates.
-struct OptionValue {
-    OptionPtr option;
-    std::vector<uint8_t> value;
-    uint8_t small[256];
-    lwm2m_bytes bytes = { nullptr, 0 };
-
-    OptionValue() = default;
-    OptionValue(const OptionValue&) = delete;
-    OptionValue& operator=(const OptionValue&) = delete;
-
-    /// `query` may be null: then the value is absent.
-    OptionValue(Pkt* query, uint16_t code) {
-        read(query, code);
-    }
-
-    void read(Pkt* query, uint16_t code) {
-        bytes = { nullptr, 0 };
-        option.reset();
-        if (!query) {
-            return;
-        }
-        // Pkt::getOption clones the option while a callout runs (Kea lets
-        // hooks see copies of the query's options); this only reads, so it
-        // borrows the packet's own option as Kea's getNonCopiedOption does.
-        auto const found = query->options_.find(code);
-        if (found == query->options_.end() || !found->second) {
-            return;
-        }
-        option = found->second;
-        const Option& base = *option;
-        if (base.getOptions().empty()) {
-            const std::type_info& type = typeid(base);
-            if (type == typeid(OptionUint8Array)) {
-                borrow(static_cast<const OptionUint8Array&>(base).getValues());
-                return;
-            }
-            if (type == typeid(OptionUint16Array)) {
-                const std::vector<uint16_t>& values = static_cast<const OptionUint16Array&>(base).getValues();
-                if (values.size() * 2 <= sizeof(small)) {
-                    size_t at = 0;
-                    for (uint16_t code16 : values) {
-                        small[at++] = static_cast<uint8_t>(code16 >> 8);
-                        small[at++] = static_cast<uint8_t>(code16);
-                    }
-                    bytes.data = small;
-                    bytes.length = at;
-                    return;
-                }
-            } else if (type == typeid(OptionUint16)) {
-                const uint16_t number = static_cast<const OptionUint16&>(base).getValue();
-                small[0] = static_cast<uint8_t>(number >> 8);
-                small[1] = static_cast<uint8_t>(number);
-                bytes.data = small;
-                bytes.length = 2;
-                return;
-            } else if (type == typeid(Option)) {
-                borrow(base.getData());
-                return;
-            }
-        }
-        value = option->toBinary(false);
-        borrow(value);
-    }
-
-private:
-    void borrow(const std::vector<uint8_t>& data) {
-        bytes.data = data.empty() ? reinterpret_cast<const uint8_t*>("") : data.data();
-        bytes.length = data.size();
-    }
-};
-
-/// The size of a DHCPv4 reply on the wire as it stands: fixed header, magic
-/// cookie, every option (with the extra headers Kea's splitter adds to values
-/// over 253 octets) and END.
-size_t dhcpv4WireSize(const Pkt4& response) {
-    size_t size = Pkt4::DHCPV4_PKT_HDR_LEN + 4 + 1;
-    for (auto const& entry : response.options_) {
-        size_t length = entry.second->len();
-        size_t header = entry.second->getHeaderLen();
-        size_t data = length > header ? length - header : 0;
-        const size_t chunk = 255 - header;
-        size += data > chunk ? data + header * ((data + chunk - 1) / chunk) : length;
-    }
-    return (size);
-}
-
 /// LWM2M_FACT_* bits the store in service needs: read from every query only
 /// when set, so a store of subnet entries costs no class lists or id copies.
 std::atomic<uint32_t> needed_facts(0);
 
-/// The facts that only some stores need, borrowed by the exchange for one
-/// call. Reads nothing for bits not in `wanted`; the class and network name
-/// buffers are per thread and keep their capacity, so a packet allocates
-/// nothing for them once the thread has seen one.
-class OptionalFacts {
-public:
-    void read(uint32_t wanted, bool v4, const PktPtr& query, const kea::ConstSubnetPtr& subnet, lwm2m_exchange& exchange) {
-        exchange.provided_facts = wanted;
-        if (wanted & LWM2M_FACT_CLIENT_ID) {
-            client_id_.read(query.get(), v4 ? DHO_DHCP_CLIENT_IDENTIFIER : D6O_CLIENTID);
-            exchange.client_id = client_id_.bytes;
-        }
-        const Pkt4* query4 = (wanted & LWM2M_FACT_HW_ADDRESS) ? dynamic_cast<const Pkt4*>(query.get()) : nullptr;
-        if (query4) {
-            hwaddr_ = query4->getHWAddr();   // held: the exchange borrows its bytes
-            if (hwaddr_ && !hwaddr_->hwaddr_.empty()) {
-                exchange.hardware_type = static_cast<uint8_t>(hwaddr_->htype_);
-                exchange.hardware_address.data = hwaddr_->hwaddr_.data();
-                exchange.hardware_address.length = hwaddr_->hwaddr_.size();
-            }
-        }
-        if (wanted & LWM2M_FACT_CLIENT_CLASSES) {
-            thread_local std::string classes;
-            classes.clear();
-            for (auto const& name : query->getClasses()) {
-                classes.append(name);
-                classes.push_back('\0');
-            }
-            exchange.client_classes.data = reinterpret_cast<const uint8_t*>(classes.data());
-            exchange.client_classes.length = classes.size();
-        }
-        if ((wanted & LWM2M_FACT_SHARED_NETWORK) && subnet) {
-            thread_local std::string network;
-            network = subnet->getSharedNetworkName();
-            if (!network.empty()) {
-                exchange.shared_network.data = reinterpret_cast<const uint8_t*>(network.data());
-                exchange.shared_network.length = network.size();
-            }
-        }
-    }
-
-private:
-    OptionValue client_id_;
-    HWAddrPtr hwaddr_;
-};
-
-/// Whether `subnet`'s prefix holds the 4-octet (`v4`) or 16-octet address
-/// `address`, compared bit by bit (Subnet::inRange builds the first and last
-/// address of the prefix on every call: ~10k instructions for IPv6).
-bool prefixHolds(const Subnet& subnet, const uint8_t* address, bool v4) {
-    auto const prefix = subnet.get();
-    uint8_t bytes[16] = {};
-    const size_t size = v4 ? 4 : 16;
-    if (prefix.first.isV4() != v4) {
-        return (false);
-    }
-    if (v4) {
-        const uint32_t value = prefix.first.toUint32();
-        bytes[0] = static_cast<uint8_t>(value >> 24);
-        bytes[1] = static_cast<uint8_t>(value >> 16);
-        bytes[2] = static_cast<uint8_t>(value >> 8);
-        bytes[3] = static_cast<uint8_t>(value);
-    } else {
-        const std::vector<uint8_t> raw = prefix.first.toBytes();
-        std::memcpy(bytes, raw.data(), std::min(raw.size(), sizeof(bytes)));
-    }
-    size_t bits = std::min<size_t>(prefix.second, size * 8);
-    size_t index = 0;
-    for (; bits >= 8; bits -= 8, ++index) {
-        if (bytes[index] != address[index]) {
-            return (false);
-        }
-    }
-    if (bits > 0) {
-        const uint8_t mask = static_cast<uint8_t>(0xff << (8 - bits));
-        return ((bytes[index] & mask) == (address[index] & mask));
-    }
-    return (true);
-}
-
-/// The address the reply hands out as bytes (DHCPv4 yiaddr, DHCPv6 the first
-/// IA_NA address); false when it hands out none (INFORM,
-/// INFORMATION-REQUEST, PD).
-bool leasedAddress(const Pkt* response, const Pkt4* response4, uint8_t (&address)[16]) {
-    if (response4) {
-        const uint32_t value = response4->getYiaddr().toUint32();
-        address[0] = static_cast<uint8_t>(value >> 24);
-        address[1] = static_cast<uint8_t>(value >> 16);
-        address[2] = static_cast<uint8_t>(value >> 8);
-        address[3] = static_cast<uint8_t>(value);
-        return (value != 0);
-    }
-    OptionPtr ia = const_cast<Pkt*>(response)->getOption(D6O_IA_NA);
-    Option6IAAddrPtr lease = ia ? boost::dynamic_pointer_cast<Option6IAAddr>(ia->getOption(D6O_IAADDR))
-                                : Option6IAAddrPtr();
-    if (!lease || !lease->getAddress().isV6() || lease->getAddress().isV6Zero()) {
-        return (false);
-    }
-    const std::vector<uint8_t> raw = lease->getAddress().toBytes();
-    if (raw.size() != 16) {
-        return (false);
-    }
-    std::memcpy(address, raw.data(), 16);
-    return (true);
-}
-
-/// The sibling of `subnet` in its shared network that holds `address`.
-template <typename SharedNetworkPtrType>
-kea::ConstSubnetPtr siblingHolding(const kea::ConstSubnetPtr& subnet, const uint8_t* address, bool v4) {
-    SharedNetworkPtrType network;
-    subnet->getSharedNetwork(network);
-    if (network) {
-        for (auto const& sibling : *network->getAllSubnets()) {
-            if (prefixHolds(*sibling, address, v4)) {
-                return (sibling);
-            }
-        }
-    }
-    return (subnet);
-}
-
-/// The subnet whose entry applies: the one Kea selected, unless Kea then
-/// leased an address from another subnet of the same shared network (it may
-/// move a client there when the first runs out). Kea's own option-data
-/// follows the leased address; so does this. Only a subnet of a shared
-/// network can differ, so a subnet outside one costs no address work.
-kea::ConstSubnetPtr servingSubnet(const kea::ConstSubnetPtr& selected, const Pkt* response, const Pkt4* response4) {
-    if (!selected) {
-        return (selected);
-    }
-    NetworkPtr network;
-    selected->getSharedNetwork(network);
-    if (!network) {
-        return (selected);
-    }
-    const bool v4 = response4 != nullptr;
-    uint8_t leased[16] = {};
-    if (!leasedAddress(response, response4, leased) || prefixHolds(*selected, leased, v4)) {
-        return (selected);
-    }
-    return (v4 ? siblingHolding<SharedNetwork4Ptr>(selected, leased, v4)
-               : siblingHolding<SharedNetwork6Ptr>(selected, leased, v4));
-}
-
-/// The serving subnet's prefix as 4 or 16 octets into `out`. IOAddress gives
-/// IPv6 octets only in a new vector, so each packet thread keeps the last
-/// subnet it saw (held, so the pointer cannot be reused by another object)
-/// with its octets: consecutive replies from one subnet allocate nothing.
-void subnetPrefixBytes(const kea::ConstSubnetPtr& subnet, const IOAddress& prefix, uint8_t (&out)[16]) {
-    if (prefix.isV4()) {
-        const uint32_t value = prefix.toUint32();
-        out[0] = static_cast<uint8_t>(value >> 24);
-        out[1] = static_cast<uint8_t>(value >> 16);
-        out[2] = static_cast<uint8_t>(value >> 8);
-        out[3] = static_cast<uint8_t>(value);
-        return;
-    }
-    struct Cached {
-        kea::ConstSubnetPtr subnet;
-        uint8_t bytes[16] = {};
-    };
-    thread_local Cached cached;
-    if (cached.subnet != subnet) {
-        const std::vector<uint8_t> raw = prefix.toBytes();
-        std::memset(cached.bytes, 0, sizeof(cached.bytes));
-        std::memcpy(cached.bytes, raw.data(), std::min(raw.size(), sizeof(cached.bytes)));
-        cached.subnet = subnet;
-    }
-    std::memcpy(out, cached.bytes, sizeof(out));
+/// A store entry as the log names it: its position from 1, or "default".
+std::string entryLabel(int32_t index) {
+    return (index == LWM2M_ENTRY_DEFAULT ? std::string("default") : std::to_string(index + 1));
 }
 
 } // namespace
@@ -304,11 +43,6 @@ void subnetPrefixBytes(const kea::ConstSubnetPtr& subnet, const IOAddress& prefi
 void
 setNeededFacts(uint32_t facts) {
     needed_facts.store(facts, std::memory_order_relaxed);
-}
-
-/// A store entry as the log names it: its position from 1, or "default".
-std::string entryLabel(int32_t index) {
-    return (index == LWM2M_ENTRY_DEFAULT ? std::string("default") : std::to_string(index + 1));
 }
 
 void
@@ -325,14 +59,8 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
         exchange.query_type = query->getType();
         exchange.response_type = response->getType();
 
-        kea::ConstSubnetPtr subnet = servingSubnet(kea::replySubnet(handle, v4), response.get(), response4);
-        if (subnet) {
-            exchange.has_subnet = 1;
-            exchange.subnet_id = subnet->getID();
-            auto const prefix = subnet->get();
-            subnetPrefixBytes(subnet, prefix.first, exchange.subnet_prefix);
-            exchange.subnet_prefix_length = prefix.second;
-        }
+        const kea::ConstSubnetPtr subnet = kea::replySubnet(handle, v4);
+        readSubnetFacts(subnet, response.get(), response4, exchange);
 
         OptionValue requested(query.get(), v4 ? DHO_DHCP_PARAMETER_REQUEST_LIST : D6O_ORO);
         exchange.requested_options = requested.bytes;
@@ -366,22 +94,22 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
             // The store in service changed (a reload): follow it.
             needed_facts.store(answer.needed_facts, std::memory_order_relaxed);
         }
-        if (status == 2) {
+        if (status == LWM2M_ANSWER_STATUS_NEEDS_FACTS) {
             exchange = base;
             optional.read(answer.needed_facts, v4, query, subnet, exchange);
             status = lwm2m_core_answer(&exchange, buffer.data(), buffer.size(), &answer);
         }
-        if (status == 1) {
+        if (status == LWM2M_ANSWER_STATUS_BUFFER_TOO_SMALL) {
             buffer.resize(answer.bytes_needed);
             status = lwm2m_core_answer(&exchange, buffer.data(), buffer.size(), &answer);
         }
-        if (status != 0) {
+        if (status != LWM2M_ANSWER_STATUS_DONE) {
             return;
         }
 
         const Option::Universe universe = v4 ? Option::V4 : Option::V6;
         size_t octets = 0;
-        for (uint32_t i = 0; i < answer.option_count && i < 2; ++i) {
+        for (uint32_t i = 0; i < answer.option_count && i < LWM2M_ANSWER_MAX_OPTIONS; ++i) {
             const lwm2m_option_span& span = answer.options[i];
             if (size_t(span.offset) + span.length > buffer.size()) {
                 continue;
@@ -405,7 +133,7 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
         }
         if (answer.flags & LWM2M_ANSWER_NO_ENTRY) {
             LOG_DEBUG(logger, DBG_PACKET, LWM2M_NO_ENTRY).arg(response->getLabel())
-                .arg(subnet ? std::to_string(subnet->getID()) + " (" + subnet->toText() + ")" : std::string("(none selected)"));
+                .arg(subnetLabel(subnet, answer.subnet_id, v4));
         }
         if (answer.flags & LWM2M_ANSWER_URI_TOO_BIG) {
             LOG_DEBUG(logger, DBG_PACKET, LWM2M_URI_TOO_BIG).arg(response->getLabel()).arg(answer.size_limit).arg(entryLabel(answer.entry_index));

@@ -2,9 +2,10 @@
 // that dhcp4_srv_configured / dhcp6_srv_configured hand over). Each tick asks
 // the core whether the store or a certificate file changed, logs what
 // happened and flushes the statistics. A changed store is read and encoded
-// by the core on a thread of its own (lwm2m_core_poll returns 2 meanwhile);
-// a second, short timer then polls every PICKUP_MS until the core publishes
-// it, so a reload never holds up the packets Kea's main thread processes.
+// by the core on a thread of its own (lwm2m_core_poll returns
+// LWM2M_POLL_LOADING meanwhile); a second, short timer then polls every
+// PICKUP_MS until the core publishes it, so a reload never holds up the
+// packets Kea's main thread processes.
 //
 // Safety across reconfiguration (unload, dlclose, dlopen, load): unload()
 // cancels and destroys the timer; a handler Kea had already queued may still
@@ -14,9 +15,12 @@
 // once, before touching anything.
 #include "kea_compat.h"
 
+#include "reload_timer.h"
+
+#include "events.h"
 #include "log.h"
 #include "lwm2m_core.h"
-#include "operations.h"
+#include "statistics.h"
 
 #include <asiolink/interval_timer.h>
 
@@ -47,7 +51,7 @@ tick(uint64_t started, bool regular) noexcept {
     if (started != generation.load()) {
         return;
     }
-    int32_t outcome = 0;
+    int32_t outcome = LWM2M_POLL_UNCHANGED;
     try {
         outcome = lwm2m_core_poll();
     } catch (...) {
@@ -56,9 +60,10 @@ tick(uint64_t started, bool regular) noexcept {
     try {
         // Repeating while the reload runs; cancelled (not re-armed) from its
         // own handler once the core is done, as IntervalTimer allows.
-        if (outcome == 2 && pickup && pickup->getInterval() == 0) {
+        const bool loading = (outcome == LWM2M_POLL_LOADING);
+        if (loading && pickup && pickup->getInterval() == 0) {
             pickup->setup([started]() { tick(started, false); }, PICKUP_MS, IntervalTimer::REPEATING);
-        } else if (outcome != 2 && pickup && pickup->getInterval() != 0) {
+        } else if (!loading && pickup && pickup->getInterval() != 0) {
             pickup->cancel();
         }
     } catch (...) {

@@ -4,9 +4,10 @@
 // watch interval.
 #include "kea_compat.h"
 
+#include "statistics.h"
+
 #include "log.h"
 #include "lwm2m_core.h"
-#include "operations.h"
 
 #include <dhcpsrv/cfg_subnets4.h>
 #include <dhcpsrv/cfg_subnets6.h>

@@ -21,9 +21,6 @@
 extern "C" {
 #endif
 
-/** Bumped whenever a struct below changes shape. */
-#define LWM2M_CORE_ABI_VERSION 3
-
 /** Room for one diagnostic: a few store errors, each naming file, entry, reason. */
 #define LWM2M_TEXT_CAPACITY 4096
 
@@ -73,8 +70,8 @@ typedef struct lwm2m_load_result {
     char store_path[1024];
     /** Reason for a failure, or a one-line summary. NUL-terminated, truncated to fit. */
     char text[LWM2M_TEXT_CAPACITY];
-    /** LWM2M_FACT_* bits: the facts the loaded store needs from every query
-        (ABI 2). The shim reads only these; lwm2m_core_answer() says when the
+    /** LWM2M_FACT_* bits: the facts the loaded store needs from every query.
+        The shim reads only these; lwm2m_core_answer() says when the
         need changes. */
     uint32_t needed_facts;
 } lwm2m_load_result;
@@ -111,6 +108,15 @@ enum {
     LWM2M_FACT_SHARED_NETWORK = 1u << 3,
 };
 
+/** A subnet of Kea's configuration. */
+typedef struct lwm2m_subnet {
+    /** Kea's id of the subnet. */
+    uint32_t id;
+    /** The subnet's prefix: 4 (v4) or 16 (v6) bytes of address, network order. */
+    uint8_t prefix[16];
+    uint8_t prefix_length;
+} lwm2m_subnet;
+
 /** The facts of one query/response pair, read by the shim. */
 typedef struct lwm2m_exchange {
     /** 4 or 6. */
@@ -121,11 +127,23 @@ typedef struct lwm2m_exchange {
     uint8_t response_type;
     /** 1 when Kea selected a subnet for this query. */
     uint8_t has_subnet;
-    /** Kea's id of the selected subnet. */
-    uint32_t subnet_id;
-    /** The selected subnet's prefix: 4 (v4) or 16 (v6) bytes of address. */
-    uint8_t subnet_prefix[16];
-    uint8_t subnet_prefix_length;
+    /** The subnet Kea selected. */
+    lwm2m_subnet subnet;
+    /** All subnets of the selected subnet's shared network, the selected one
+        included, in Kea's order; NULL/0 when it is in none. In a shared
+        network Kea may lease from another subnet than the one it selected
+        (when that one has no free address); the core then serves the entry
+        of the subnet the leased address is from, as Kea's own option-data
+        does. Read only for a subnet in a shared network. */
+    const lwm2m_subnet *shared_network_subnets;
+    size_t shared_network_subnet_count;
+    /** 1 when `leased_address` holds the address the reply leases (DHCPv4
+        yiaddr, DHCPv6 the first IA_NA address): read only with
+        `shared_network_subnets`, and absent when the reply leases no address
+        (INFORM, INFORMATION-REQUEST, prefix delegation only). */
+    uint8_t has_leased_address;
+    /** 4 (v4) or 16 (v6) bytes, network order. */
+    uint8_t leased_address[16];
     /** Raw value of the PRL (option 55) or ORO (option 6); data NULL when absent. */
     lwm2m_bytes requested_options;
     /** Raw value of option 57 (DHCPv4 Maximum Message Size); data NULL when absent. */
@@ -135,8 +153,13 @@ typedef struct lwm2m_exchange {
         extra headers of split options); for DHCPv6 the message as the server
         sends it, Relay-reply layers included (Kea's Pkt6::len()). */
     size_t reply_size;
+    /** Codes of the options the reply already carries at its top level
+        (option-data, other hooks). An LwM2M option whose code is among them
+        is neither added again nor counted as sent. NULL when not read. */
+    const uint16_t *reply_codes;
+    size_t reply_code_count;
 
-    /* ABI 2: facts read only when the store needs them (LWM2M_FACT_*). */
+    /* Facts read only when the store needs them (LWM2M_FACT_*). */
     /** LWM2M_FACT_* bits of the fields below that the shim filled in. */
     uint32_t provided_facts;
     /** DHCPv4 hardware type (htype) and address (chaddr, hlen octets). */
@@ -148,13 +171,6 @@ typedef struct lwm2m_exchange {
     lwm2m_bytes client_classes;
     /** The serving subnet's shared-network name (no NUL); data NULL when none. */
     lwm2m_bytes shared_network;
-
-    /* ABI 3 */
-    /** Codes of the options the reply already carries at its top level
-        (option-data, other hooks). An LwM2M option whose code is among them
-        is neither added again nor counted as sent. NULL when not read. */
-    const uint16_t *reply_codes;
-    size_t reply_code_count;
 } lwm2m_exchange;
 
 /** Where one option's bytes are in the output buffer. */
@@ -174,62 +190,79 @@ enum {
     LWM2M_ANSWER_URI_TOO_BIG = 1u << 3,
     /** No store entry applies to this exchange. */
     LWM2M_ANSWER_NO_ENTRY = 1u << 4,
-    /** DHCPv4 remember-requests: the REQUEST did not ask, its DISCOVER did (ABI 2). */
+    /** DHCPv4 remember-requests: the REQUEST did not ask, its DISCOVER did. */
     LWM2M_ANSWER_REMEMBERED = 1u << 5,
-    /** The reply already carries an option with the URI's code: not added (ABI 3). */
+    /** The reply already carries an option with the URI's code: not added. */
     LWM2M_ANSWER_URI_ALREADY_PRESENT = 1u << 6,
-    /** The reply already carries an option with the certificate's code: not added (ABI 3). */
+    /** The reply already carries an option with the certificate's code: not added. */
     LWM2M_ANSWER_CERTIFICATE_ALREADY_PRESENT = 1u << 7,
 };
 
-/** entry_index / certificate_entry_index of the store's "default" (ABI 2). */
+/** entry_index / certificate_entry_index of the store's "default". */
 #define LWM2M_ENTRY_DEFAULT (-2)
+/** entry_index / certificate_entry_index when no entry gave the option. */
+#define LWM2M_ENTRY_NONE (-1)
+
+/** Options one answer carries at most: the URI and the certificate. */
+#define LWM2M_ANSWER_MAX_OPTIONS 2
 
 typedef struct lwm2m_answer {
     /** LWM2M_ANSWER_* bits. */
     uint32_t flags;
     /** Store entry that gave the URI (0-based index in the store),
-        LWM2M_ENTRY_DEFAULT, or -1. */
+        LWM2M_ENTRY_DEFAULT, or LWM2M_ENTRY_NONE. */
     int32_t entry_index;
+    /** Store entry that gave the certificate (may be a more specific
+        certificate-only entry than entry_index), LWM2M_ENTRY_DEFAULT, or
+        LWM2M_ENTRY_NONE. */
+    int32_t certificate_entry_index;
+    /** The subnet whose entries applied: the selected one, or the subnet of
+        its shared network the leased address is from; 0 when Kea selected
+        none. */
+    uint32_t subnet_id;
     /** DHCPv4: the client's limit that applied, in octets of IP datagram
         (as option 57 counts); DHCPv6: dhcpv6-max-reply-size; 0 when no
         limit applied. */
     uint32_t size_limit;
-    /** Number of valid spans below (0, 1 or 2). */
+    /** Number of valid spans below (0 to LWM2M_ANSWER_MAX_OPTIONS). */
     uint32_t option_count;
     /** Each span is one complete option as it goes on the wire: for DHCPv4 one
         or more code/length/data instances (RFC 3396), for DHCPv6 one
         code/length/data option. The shim writes the bytes as they are. */
-    lwm2m_option_span options[2];
+    lwm2m_option_span options[LWM2M_ANSWER_MAX_OPTIONS];
     /** When the buffer was too small: the capacity needed; nothing was written. */
     size_t bytes_needed;
-    /* ABI 2 */
-    /** Store entry that gave the certificate (may be a more specific
-        certificate-only entry than entry_index), LWM2M_ENTRY_DEFAULT, or -1. */
-    int32_t certificate_entry_index;
     /** LWM2M_FACT_* bits the store in service needs from every query. The
         shim keeps them for the next query; when they include facts the
-        exchange did not provide, the call returns 2. */
+        exchange did not provide, the call returns LWM2M_ANSWER_STATUS_NEEDS_FACTS. */
     uint32_t needed_facts;
-    /* ABI 3 */
     /** The option codes of the snapshot in service (for the log). */
     uint16_t uri_code;
     uint16_t certificate_code;
 } lwm2m_answer;
 
+/** What lwm2m_core_answer() returns. */
+typedef enum lwm2m_answer_status {
+    /** Decided: `answer` says which options to add (possibly none). */
+    LWM2M_ANSWER_STATUS_DONE = 0,
+    /** `buffer_capacity` is too small: grow the buffer to
+        answer->bytes_needed and call again. */
+    LWM2M_ANSWER_STATUS_BUFFER_TOO_SMALL = 1,
+    /** The store needs facts the exchange does not provide: fill in
+        answer->needed_facts and call again. */
+    LWM2M_ANSWER_STATUS_NEEDS_FACTS = 2,
+} lwm2m_answer_status;
+
 /**
  * Decide which LwM2M options go into this reply and copy their wire bytes
- * into `buffer`. Returns 0 on success (possibly with no options), 1 when
- * `buffer_capacity` is too small (see answer->bytes_needed; call again),
- * 2 when the store needs facts the exchange does not provide (see
- * answer->needed_facts; fill them in and call again).
+ * into `buffer`. Returns one of lwm2m_answer_status.
  */
 int32_t lwm2m_core_answer(const lwm2m_exchange *exchange,
                           uint8_t *buffer, size_t buffer_capacity,
                           lwm2m_answer *answer);
 
 /* ------------------------------------------------------------------ */
-/* Operations (ABI 2; Kea's main thread: the watch timer, commands)    */
+/* Operations (Kea's main thread: the watch timer, commands)          */
 /* ------------------------------------------------------------------ */
 
 /** The watch timer's period in milliseconds from the `watch-interval`
@@ -237,13 +270,24 @@ int32_t lwm2m_core_answer(const lwm2m_exchange *exchange,
     is not loaded. */
 uint32_t lwm2m_core_watch_interval_ms(void);
 
+/** What lwm2m_core_poll() returns. */
+typedef enum lwm2m_poll_status {
+    /** A reload failed: the last good snapshot stays in service. */
+    LWM2M_POLL_RELOAD_FAILED = -1,
+    /** Nothing changed (or hot reload is off). */
+    LWM2M_POLL_UNCHANGED = 0,
+    /** A new store is served. */
+    LWM2M_POLL_RELOADED = 1,
+    /** A changed store is being read on a thread of the core's own: call
+        again soon. */
+    LWM2M_POLL_LOADING = 2,
+} lwm2m_poll_status;
+
 /** One tick of the watch timer: when the store file or a certificate file it
     names changed (device, inode, size, mtime, ctime) since the last attempt,
-    start reading it on a thread of the core's own and return 2; while that
-    runs, return 2; once it is done, publish it and return 1 when a new store
-    is served, -1 when the reload failed (the last good snapshot stays).
-    0 when nothing changed. Re-checks certificate expiry once a day. What
-    happened is queued as events. Call again soon after a 2. */
+    start reading it on a thread of the core's own; once that is done,
+    publish it. Returns one of lwm2m_poll_status. Re-checks certificate
+    expiry once a day. What happened is queued as events. */
 int32_t lwm2m_core_poll(void);
 
 /** Event kinds; each maps to one message id (docs/messages.md). */
@@ -302,9 +346,7 @@ typedef struct lwm2m_command_input {
     /** lwm2m-explain: the subnet Kea's current configuration has for the
         given subnet-id, or would select for the given address. */
     uint8_t has_subnet;
-    uint32_t subnet_id;
-    uint8_t subnet_prefix[16];
-    uint8_t subnet_prefix_length;
+    lwm2m_subnet subnet;
     /** The prefix as Kea prints it ("192.0.2.0/24"). */
     const char *subnet_text;
     size_t subnet_text_length;

@@ -1,4 +1,5 @@
 import LwM2MABI
+import LwM2MCore
 
 /// Byte strings crossing the C ABI.
 enum CBytes {
@@ -13,6 +14,55 @@ enum CBytes {
         guard let start, length > 0 else { return [] }
         return Array(UnsafeRawBufferPointer(start: start, count: length))
     }
+}
+
+extension SubnetFact {
+    /// An lwm2m_subnet of a `family` server.
+    init(_ subnet: lwm2m_subnet, family: AddressFamily) {
+        let prefix = withUnsafeBytes(of: subnet.prefix) { raw in
+            PrefixKey(family: family, address: raw.bindMemory(to: UInt8.self), length: subnet.prefix_length)
+        }
+        self.init(id: subnet.id, prefix: prefix)
+    }
+}
+
+/// An array of lwm2m_subnet read in place as the core's SubnetArray, without
+/// copying or allocating.
+struct SubnetArray: Sequence {
+    let subnets: UnsafeBufferPointer<lwm2m_subnet>
+    let family: AddressFamily
+
+    init(_ subnets: UnsafeBufferPointer<lwm2m_subnet>, family: AddressFamily) {
+        self.subnets = subnets
+        self.family = family
+    }
+
+    func makeIterator() -> Iterator { Iterator(base: subnets.makeIterator(), family: family) }
+
+    struct Iterator: IteratorProtocol {
+        var base: UnsafeBufferPointer<lwm2m_subnet>.Iterator
+        let family: AddressFamily
+
+        mutating func next() -> SubnetFact? {
+            guard let subnet = base.next() else { return nil }
+            return SubnetFact(subnet, family: family)
+        }
+    }
+}
+
+/// The statuses of lwm2m_core.h as the `int32_t` its functions return.
+/// Clang imports a C enum as a struct over its underlying type (unsigned
+/// when no value is negative); the ABI's returns are fixed at 32 bits signed.
+extension lwm2m_load_status {
+    var abiValue: Int32 { Int32(truncatingIfNeeded: rawValue) }
+}
+
+extension lwm2m_answer_status {
+    var abiValue: Int32 { Int32(truncatingIfNeeded: rawValue) }
+}
+
+extension lwm2m_poll_status {
+    var abiValue: Int32 { Int32(truncatingIfNeeded: rawValue) }
 }
 
 /// Text written into the fixed `char[]` fields of the ABI's structs.

@@ -10,7 +10,7 @@ let service = Service()
 public func lwm2mCoreConfigure(_ input: UnsafePointer<lwm2m_config_input>?,
                                _ result: UnsafeMutablePointer<lwm2m_load_result>?) {
     guard let result else { return }
-    result.pointee.status = Int32(LWM2M_LOAD_BAD_PARAMETERS.rawValue)
+    result.pointee.status = LWM2M_LOAD_BAD_PARAMETERS.abiValue
     result.pointee.entry_count = 0
     result.pointee.certificate_count = 0
     result.pointee.kept_previous_store = 0
@@ -38,14 +38,14 @@ public func lwm2mCoreConfigure(_ input: UnsafePointer<lwm2m_config_input>?,
 
     switch service.configure(parameters, family: family) {
     case .loaded(let snapshot):
-        result.pointee.status = Int32(LWM2M_LOAD_OK.rawValue)
+        result.pointee.status = LWM2M_LOAD_OK.abiValue
         report(snapshot, into: result)
         CText.write("\(counted(snapshot.entryCount, "entry", "entries")) for \(family), "
                     + "\(counted(snapshot.certificateCount, "certificate", "certificates")); "
                     + "option codes \(parameters.bootstrapURICode) (URI), \(parameters.serverCertificateCode) (certificate)",
                     into: &result.pointee.text)
     case .storeFailed(let error, let serving):
-        result.pointee.status = Int32(LWM2M_LOAD_STORE_FAILED.rawValue)
+        result.pointee.status = LWM2M_LOAD_STORE_FAILED.abiValue
         if let serving {
             report(serving, into: result)
             result.pointee.kept_previous_store = 1
@@ -77,14 +77,15 @@ public func lwm2mCoreUnload() {
 public func lwm2mCoreAnswer(_ exchange: UnsafePointer<lwm2m_exchange>?,
                             _ buffer: UnsafeMutablePointer<UInt8>?, _ capacity: Int,
                             _ answer: UnsafeMutablePointer<lwm2m_answer>?) -> Int32 {
-    guard let answer else { return 0 }
+    let done = LWM2M_ANSWER_STATUS_DONE.abiValue
+    guard let answer else { return done }
     answer.pointee = lwm2m_answer()
-    answer.pointee.entry_index = -1
-    answer.pointee.certificate_entry_index = -1
-    guard let exchange, let family = AddressFamily(rawValue: exchange.pointee.family) else { return 0 }
+    answer.pointee.entry_index = LWM2M_ENTRY_NONE
+    answer.pointee.certificate_entry_index = LWM2M_ENTRY_NONE
+    guard let exchange, let family = AddressFamily(rawValue: exchange.pointee.family) else { return done }
     // Lock-free and without retaining: the snapshot is valid inside the closure.
     return service.withSnapshot { snapshot in
-        guard let snapshot else { return 0 }
+        guard let snapshot else { return done }
         return fill(answer, from: exchange.pointee, family: family, snapshot: snapshot, buffer: buffer, capacity: capacity)
     }
 }
@@ -94,15 +95,19 @@ private func fill(_ answer: UnsafeMutablePointer<lwm2m_answer>, from x: lwm2m_ex
     let needed = snapshot.neededFacts
     answer.pointee.needed_facts = needed.rawValue
     let provided = Facts(rawValue: x.provided_facts)
-    guard provided.isSuperset(of: needed) else { return 2 }
-    var prefix: PrefixKey? = nil
-    if x.has_subnet != 0 {
-        prefix = withUnsafeBytes(of: x.subnet_prefix) { raw in
-            PrefixKey(family: family, address: raw.bindMemory(to: UInt8.self), length: x.subnet_prefix_length)
+    guard provided.isSuperset(of: needed) else { return LWM2M_ANSWER_STATUS_NEEDS_FACTS.abiValue }
+    var subnet = x.has_subnet != 0 ? SubnetFact(x.subnet, family: family) : nil
+    if let selected = subnet, x.has_leased_address != 0, let list = x.shared_network_subnets {
+        // Kea may have leased from another subnet of the shared network.
+        let leased = withUnsafeBytes(of: x.leased_address) { raw in
+            PrefixKey.address(raw.bindMemory(to: UInt8.self), family: family)
         }
+        let network = SubnetArray(UnsafeBufferPointer(start: list, count: x.shared_network_subnet_count), family: family)
+        subnet = ServingSubnet.choose(selected: selected, leasedAddress: leased, sharedNetwork: network)
     }
+    answer.pointee.subnet_id = subnet?.id ?? 0
     var facts = ExchangeFacts(family: family, queryType: x.query_type, responseType: x.response_type,
-                              subnetID: x.has_subnet != 0 ? x.subnet_id : nil, subnetPrefix: prefix,
+                              subnetID: subnet?.id, subnetPrefix: subnet?.prefix,
                               requestedOptions: CBytes.buffer(x.requested_options),
                               maxMessageSize: CBytes.buffer(x.max_message_size),
                               replySize: x.reply_size)
@@ -122,8 +127,8 @@ private func fill(_ answer: UnsafeMutablePointer<lwm2m_answer>, from x: lwm2m_ex
     if decision.bytesNeeded == 0 { service.counters.record(decision.flags, subnetID: facts.subnetID) }
 
     answer.pointee.flags = decision.flags.rawValue
-    answer.pointee.entry_index = decision.entryIndex.map { Int32(clamping: $0) } ?? -1
-    answer.pointee.certificate_entry_index = decision.certificateEntryIndex.map { Int32(clamping: $0) } ?? -1
+    answer.pointee.entry_index = decision.entryIndex.map { Int32(clamping: $0) } ?? LWM2M_ENTRY_NONE
+    answer.pointee.certificate_entry_index = decision.certificateEntryIndex.map { Int32(clamping: $0) } ?? LWM2M_ENTRY_NONE
     answer.pointee.size_limit = UInt32(clamping: decision.sizeLimit)
     answer.pointee.bytes_needed = decision.bytesNeeded
     answer.pointee.uri_code = snapshot.uriCode
@@ -139,7 +144,7 @@ private func fill(_ answer: UnsafeMutablePointer<lwm2m_answer>, from x: lwm2m_ex
         count += 1
     }
     answer.pointee.option_count = count
-    return decision.bytesNeeded > 0 ? 1 : 0
+    return decision.bytesNeeded > 0 ? LWM2M_ANSWER_STATUS_BUFFER_TOO_SMALL.abiValue : LWM2M_ANSWER_STATUS_DONE.abiValue
 }
 
 private func span(_ code: UInt16, _ range: Range<Int>) -> lwm2m_option_span {

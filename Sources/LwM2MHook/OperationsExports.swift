@@ -5,7 +5,7 @@ import Synchronization
 import Glibc
 #endif
 
-// The operations half of lwm2m_core.h (ABI 2): watch timer, events,
+// The operations half of lwm2m_core.h: watch timer, events,
 // statistics and control commands. All called on Kea's main thread.
 
 /// Implements `lwm2m_core_watch_interval_ms`.
@@ -18,10 +18,10 @@ public func lwm2mCoreWatchIntervalMs() -> UInt32 {
 @_cdecl("lwm2m_core_poll")
 public func lwm2mCorePoll() -> Int32 {
     switch service.poll() {
-    case .reloaded: 1
-    case .failed: -1
-    case .loading: 2
-    case .inactive, .unchanged: 0
+    case .reloaded: LWM2M_POLL_RELOADED.abiValue
+    case .failed: LWM2M_POLL_RELOAD_FAILED.abiValue
+    case .loading: LWM2M_POLL_LOADING.abiValue
+    case .inactive, .unchanged: LWM2M_POLL_UNCHANGED.abiValue
     }
 }
 
@@ -115,16 +115,14 @@ public func lwm2mCoreCommand(_ input: UnsafePointer<lwm2m_command_input>?) -> Un
         }
         var subnet: ExplainSubnet? = nil
         if x.has_subnet != 0, let family = service.snapshot?.family {
-            let prefix = withUnsafeBytes(of: x.subnet_prefix) { raw in
-                PrefixKey(family: family, address: raw.bindMemory(to: UInt8.self), length: x.subnet_prefix_length)
-            }
+            let prefix = SubnetFact(x.subnet, family: family).prefix
             let text = String(decoding: CBytes.array(x.subnet_text.map { UnsafeRawPointer($0) }, x.subnet_text_length), as: UTF8.self)
             let network = x.shared_network.map { _ in
                 String(decoding: CBytes.array(x.shared_network.map { UnsafeRawPointer($0) }, x.shared_network_length), as: UTF8.self)
             }
-            subnet = ExplainSubnet(id: x.subnet_id, prefixText: text, prefix: prefix, sharedNetwork: network)
+            subnet = ExplainSubnet(id: x.subnet.id, prefixText: text, prefix: prefix, sharedNetwork: network)
         } else if x.has_subnet != 0 {
-            subnet = ExplainSubnet(id: x.subnet_id, prefixText: "", prefix: nil, sharedNetwork: nil)
+            subnet = ExplainSubnet(id: x.subnet.id, prefixText: "", prefix: nil, sharedNetwork: nil)
         }
         json = service.command(CommandRequest(name: name, arguments: arguments, subnet: subnet, subnetError: subnetError))
     } else {
