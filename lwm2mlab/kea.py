@@ -198,8 +198,42 @@ class KeaInstall:
         """Start `command`; the returned process's PID is the binary's own."""
         return subprocess.Popen(self.argv(*command, netns=netns, binds=binds), env=env, **kwargs)
 
+    LIBRARY_DIRS = ("usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu", "usr/lib", "lib")
+
+    def missing_libraries(self, binary: Path) -> list[str]:
+        """Sonames `binary` needs that this Kea's system does not have (in the
+        order the dynamic loader looks for them)."""
+        return [name for name in elf_needed(binary)
+                if not any((self.root / d / name).exists() for d in self.LIBRARY_DIRS)]
+
     def describe(self) -> str:
         return f"Kea {self.version} ({'host' if self.is_host else self.root})"
+
+
+def elf_needed(path: Path) -> list[str]:
+    """The DT_NEEDED entries (sonames) of a 64-bit little-endian ELF file, in order."""
+    import struct
+    data = Path(path).read_bytes()
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        raise ValueError(f"{path}: not a 64-bit little-endian ELF file")
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    SHT_DYNAMIC, DT_NULL, DT_NEEDED = 6, 0, 1
+    for _name, kind, _flags, _addr, offset, size, link, _info, _align, entsize in sections:
+        if kind != SHT_DYNAMIC:
+            continue
+        strtab = sections[link][4]
+        needed = []
+        for at in range(offset, offset + size, entsize or 16):
+            tag, value = struct.unpack_from("<qQ", data, at)
+            if tag == DT_NULL:
+                break
+            if tag == DT_NEEDED:
+                end = data.index(b"\0", strtab + value)
+                needed.append(data[strtab + value:end].decode())
+        return needed
+    return []
 
 
 def kea_under_test() -> KeaInstall:
@@ -214,6 +248,19 @@ def hook_path(install: KeaInstall | None = None) -> Path:
     if env:
         return Path(os.path.abspath(env))
     return (install or kea_under_test()).default_hook
+
+
+def built_hook(version: str) -> Path | None:
+    """A hook built for Kea `version`, or None when there is none: the one
+    ``make build KEA=version`` makes (for the machine's own Kea also plain
+    ``make build``'s), else $KEA_LWM2M_HOOK_BUILDS/kea-<version>/ (a folder
+    of prebuilt hooks laid out like .build)."""
+    candidates = [REPO / ".build" / f"kea-{version}" / HOOK_NAME]
+    if version == host_version():
+        candidates.append(REPO / ".build" / "release" / HOOK_NAME)
+    if os.environ.get("KEA_LWM2M_HOOK_BUILDS"):
+        candidates.append(Path(os.environ["KEA_LWM2M_HOOK_BUILDS"]) / f"kea-{version}" / HOOK_NAME)
+    return next((path for path in candidates if path.is_file()), None)
 
 
 # --------------------------------------------------------------------------
