@@ -376,7 +376,8 @@ class KeaServer:
     """
 
     def __init__(self, lab: Lab, family: int, body: dict, start_timeout: float = 15.0,
-                 install: KeaInstall | None = None, hooks_dir: Path | None = None) -> None:
+                 install: KeaInstall | None = None, hooks_dir: Path | None = None,
+                 wrapper: tuple[str, ...] = ()) -> None:
         assert family in (4, 6)
         self.lab, self.family = lab, family
         self.install = install or kea_under_test()
@@ -391,12 +392,18 @@ class KeaServer:
         if hooks_dir is None:
             hooks_dir = libraries[0].parent if libraries else hook_path(self.install).parent
         self.hooks_dir = Path(os.path.abspath(hooks_dir))
+        # Host folders Kea must see when it runs from a root (beside /tmp and the repo).
+        self.binds = [self.hooks_dir, *(lib.parent for lib in libraries)]
+        # A command Kea runs under, from the same installation (e.g. valgrind).
+        self.wrapper = tuple(wrapper)
+        # With the lab's own logger, "started" is read from the log.
+        self._lab_logger = "loggers" not in body
         self.proc: subprocess.Popen | None = None
         self._closed = False
         track(self)
         try:
             self.write_config(body)
-            self._start(start_timeout, [self.hooks_dir, *(lib.parent for lib in libraries)])
+            self._start(start_timeout)
         except BaseException:
             self.close()
             raise
@@ -444,19 +451,25 @@ class KeaServer:
 
     # -- process ----------------------------------------------------------------
 
-    def _start(self, timeout: float, binds: list[Path]) -> None:
+    def _start(self, timeout: float) -> None:
         env = dict(os.environ, **self.install.environment(self.tmp, self.hooks_dir))
         self.stdout = open(self.tmp / "stdout.txt", "wb")
         # Every wrapper execs the next one, so proc.pid is Kea's PID.
         self.proc = self.install.popen(
-            self.name, "-c", str(self.config_path), netns=self.lab.srv_ns, binds=binds,
+            *self.wrapper, self.name, "-c", str(self.config_path), netns=self.lab.srv_ns, binds=self.binds,
             env=env, stdout=self.stdout, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        # Up means: configured (hooks loaded included), then DHCPn_STARTED
+        # logged (main.cc, after init(), in 2.2, 2.6 and 3.0), and the control
+        # socket answering.  2.6/3.0 answer on the socket before the hooks are
+        # loaded, so the socket alone does not tell a start that will fail.
+        # (A caller's own loggers may not log it: then the socket decides.)
+        started = f"DHCP{self.family}_STARTED " if self._lab_logger else ""
         deadline = time.monotonic() + timeout
         while True:
             if not self.alive():
                 raise KeaError(f"{self.name} exited with {self.proc.returncode}:\n{self.output_tail()}",
                                self.proc.returncode, self.log())
-            if self.socket_path.exists():
+            if self.socket_path.exists() and started in self.log():
                 with contextlib.suppress(OSError, ValueError):
                     if self.command("list-commands").get("result") == 0:
                         break
