@@ -24,7 +24,7 @@ endif
 CORE_LIB   := $(BUILD_DIR)/liblwm2m_core.a
 DEPS_STAMP := .build/deps.stamp
 
-.PHONY: all deps build core demo test unit-test replay-test replay-test-all clean
+.PHONY: all deps build core hooks demo test unit-test replay-test replay-test-all clean
 
 all: build
 
@@ -61,12 +61,20 @@ unit-test: $(DEPS_STAMP)
 replay-test: build
 	KEA_LWM2M_KEA=$(KEA) KEA_LWM2M_HOOK=$(abspath $(HOOK)) $(PYTHON) -m pytest Tests/replay -v
 
-## The replay suite against each of $(KEA_VERSIONS), one after the other.
-replay-test-all: core
+## The hook for each of $(KEA_VERSIONS): .build/kea-VERSION/libdhcp_lwm2m.so.
+hooks: core
 	@set -e; for v in $(KEA_VERSIONS); do \
-	    echo "=== replay suite, Kea $$v"; \
-	    $(MAKE) --no-print-directory replay-test KEA=$$v; \
+	    KEA=$$v CORE=$(CORE_LIB) OUT=.build/kea-$$v/libdhcp_lwm2m.so bash scripts/build-hook.sh; \
 	done
+
+## The replay suite against each of $(KEA_VERSIONS), one after the other (all
+## hooks are built first: each run also checks that Kea refuses the others).
+replay-test-all: hooks
+	@status=0; for v in $(KEA_VERSIONS); do \
+	    echo "=== replay suite, Kea $$v"; \
+	    KEA_LWM2M_KEA=$$v KEA_LWM2M_HOOK=$(abspath .build)/kea-$$v/libdhcp_lwm2m.so \
+	        $(PYTHON) -m pytest Tests/replay -v || status=1; \
+	done; exit $$status
 
 clean:
 	rm -rf .build
