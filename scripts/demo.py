@@ -3,7 +3,7 @@
 
 Run as root, after the hook is built (``make demo`` does both).  The demo
 
-1. builds the test lab (``Tests/replay/lab.py``): a server and a device
+1. builds the test lab (``lwm2mlab/``): a server and a device
    network namespace joined by a veth pair;
 2. starts kea-dhcp4 and kea-dhcp6 there with the hook and the example
    configuration in ``kea-config/``, as it is apart from machine-specific
@@ -46,8 +46,8 @@ KEA_CONFIG = REPO / "kea-config"
 STORE_FILE = KEA_CONFIG / "lwm2m-store.json"
 HOOK_NAME = "libdhcp_lwm2m.so"
 
-sys.path.insert(0, str(REPO / "Tests" / "replay"))
-import lab  # noqa: E402  (the test lab: namespaces, veth, Kea processes)
+sys.path.insert(0, str(REPO))
+import lwm2mlab as lab  # noqa: E402  (the test lab: namespaces, veth, Kea processes)
 
 # The hook's defaults, used when a configuration leaves a parameter out.
 DEFAULT_CODES = {4: (224, 225), 6: (200, 201)}

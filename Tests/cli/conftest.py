@@ -22,7 +22,7 @@ REPLAY = REPO / "Tests" / "replay"
 DATA = REPLAY / "data"
 sys.path.insert(0, str(REPLAY))
 
-import lab  # noqa: E402
+import lwm2mlab as lab  # noqa: E402
 
 CLI = Path(os.environ.get("KEA_LWM2M_CLI", REPO / ".build" / "release" / "kea-lwm2m"))
 VERSION = (REPO / "VERSION").read_text().strip()

@@ -97,7 +97,7 @@ def kea_config(tmp_path: Path, family: int, params: dict | None, *, extra: dict 
 
 
 def lab_body(family: int) -> dict:
-    import lab
+    import lwm2mlab as lab
     return lab.base_config(family)
 
 

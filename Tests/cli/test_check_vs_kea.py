@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-import lab
+import lwm2mlab as lab
 from conftest import DATA, needs_root, run, write_store
 
 pytestmark = needs_root

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-import lab
+import lwm2mlab as lab
 import make_fixtures as mf
 from conftest import REPO, VERSION, needs_root, write_store
 from test_install import EXPECTED, MULTIARCH, make

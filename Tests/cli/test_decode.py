@@ -13,7 +13,7 @@ from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import CookedLinux, Dot1Q, Ether
 from scapy.utils import wrpcap
 
-import lab
+import lwm2mlab as lab
 import make_fixtures as mf
 from conftest import DATA, der_of, needs_root, openssl_fingerprint, run, write_store
 

@@ -67,7 +67,7 @@ def test_no_entry_is_status_1(cli, store):
 
 def test_address_resolved_through_kea_config(cli, store, tmp_path):
     import json
-    import lab
+    import lwm2mlab as lab
     config = tmp_path / "kea.conf"
     config.write_text(json.dumps({"Dhcp4": lab.base_config(4)}))
     out = run("explain", store, "--address", "192.0.2.200", "--kea-config", config, check=0).stdout
@@ -112,7 +112,7 @@ def test_client_id_and_shared_network_entries(cli, tmp_path):
     """host client-id beats shared-network, which beats the default; the
     shared network comes from --shared-network or from --kea-config."""
     import json
-    import lab
+    import lwm2mlab as lab
     store = write_store(tmp_path, [
         {"shared-network": "floor1", "bootstrap-uri": "coap://floor1"},
         {"host": {"client-id": "01020304"}, "bootstrap-uri": "coap://cid"},
@@ -163,7 +163,7 @@ def test_broken_store_is_status_1(cli, tmp_path):
 
 def test_classes_and_hosts_looked_up_in_kea_config(cli, store, tmp_path):
     import json
-    import lab
+    import lwm2mlab as lab
     body = lab.base_config(4)
     body["client-classes"] = [{"name": "gold", "test": "substring(option[60].hex,0,4) == 'lwm2'"}]
     body["subnet4"][0]["reservations"] = [{"hw-address": "02:00:00:00:00:01", "ip-address": "192.0.2.250"}]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import lab
+import lwm2mlab as lab
 import make_fixtures as mf
 from conftest import REPO, VERSION, needs_root, write_store
 

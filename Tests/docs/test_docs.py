@@ -52,9 +52,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "Tests" / "replay"))
-
-import lab  # noqa: E402
+import lwm2mlab as lab  # the test lab (repo root on sys.path: pytest.ini)
 
 MARKED_LANGUAGES = {"json", "console", "sh", "shell", "bash"}
 KINDS = {"store", "store-entry", "store-error", "dhcp4-config", "dhcp6-config",

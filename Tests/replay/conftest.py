@@ -16,18 +16,16 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import sys
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+import lwm2mlab as lab
+import make_fixtures as mf
 
-import lab  # noqa: E402
-import make_fixtures as mf  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 DATA = HERE / "data"
 URIS = {"A": "coaps://bs-a.example.com:5684", "B": "coap://[2001:db8::b]:5683"}

@@ -2,7 +2,7 @@
 """Build the client packets of the replay suite and write fixtures/<name>.pcap.
 
 Every fixture is one Ethernet frame that can be sent as-is from the lab's
-client namespace (see lab.py for the addresses): direct DHCPv4 clients
+client namespace (see lwm2mlab/netns.py for the addresses): direct DHCPv4 clients
 broadcast from 0.0.0.0 (INFORM from its ciaddr) with the broadcast flag set,
 direct DHCPv6 clients multicast from lab.CLIENT6_LL to ff02::1:2, and relayed
 packets come from a relay address the client namespace owns (the lab sends
@@ -32,8 +32,8 @@ from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import Ether
 from scapy.utils import wrpcap
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import lab  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))   # the repo root: lwm2mlab
+import lwm2mlab as lab  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 FIXTURE_DIR = HERE / "fixtures"

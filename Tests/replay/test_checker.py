@@ -12,7 +12,7 @@ from scapy.layers.inet import IP, UDP
 from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import Ether
 
-import lab
+import lwm2mlab as lab
 import make_fixtures as mf
 
 URI = b"coaps://bs-a.example.com:5684"

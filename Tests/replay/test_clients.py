@@ -46,7 +46,7 @@ from pathlib import Path
 
 import pytest
 
-import lab
+import lwm2mlab as lab
 from conftest import DATA, URIS, load_cert
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: network namespaces")

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-import lab
+import lwm2mlab as lab
 import make_fixtures as mf
 from conftest import URIS
 

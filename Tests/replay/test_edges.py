@@ -11,7 +11,7 @@ from scapy.layers.dhcp import BOOTP, DHCP
 from scapy.layers.dhcp6 import DHCP6_RelayForward, DHCP6OptRelayMsg
 from scapy.layers.inet import UDP
 
-import lab
+import lwm2mlab as lab
 import make_fixtures as mf
 from conftest import reload_cycle, snapshot_of
 

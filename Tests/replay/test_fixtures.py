@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from scapy.layers.l2 import Ether
 
-import lab
+import lwm2mlab as lab
 import make_fixtures as mf
 
 FIXTURES = list(mf.FIXTURES.values())

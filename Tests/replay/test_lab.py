@@ -13,7 +13,7 @@ import pytest
 from scapy.layers.inet import IP, UDP
 from scapy.layers.inet6 import IPv6
 
-import lab
+import lwm2mlab as lab
 import make_fixtures as mf
 from conftest import REPLY_TYPE, reload_cycle
 

@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-import lab
+import lwm2mlab as lab
 from conftest import DATA, load_cert
 
 NETWORKD = Path("/lib/systemd/systemd-networkd")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-import lab
+import lwm2mlab as lab
 import make_fixtures as mf
 from conftest import DATA, URIS, reload_cycle, snapshot_of
 

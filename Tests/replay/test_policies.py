@@ -10,7 +10,7 @@ import pytest
 from scapy.layers.dhcp import BOOTP, DHCP
 
 import certgen
-import lab
+import lwm2mlab as lab
 import make_fixtures as mf
 from test_selection import relay6
 

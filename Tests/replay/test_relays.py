@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-import lab
+import lwm2mlab as lab
 import make_fixtures as mf
 from test_selection import relay6
 

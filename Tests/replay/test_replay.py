@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-import lab
+import lwm2mlab as lab
 import make_fixtures as mf
 
 FIXTURES = list(mf.FIXTURES.values())

@@ -24,7 +24,7 @@ from scapy.layers.dhcp6 import (DHCP6_RelayForward, DHCP6OptRelayMsg, DHCP6OptVe
                                 VENDOR_CLASS_DATA)
 from scapy.layers.inet import UDP
 
-import lab
+import lwm2mlab as lab
 import make_fixtures as mf
 from conftest import DATA
 

@@ -8,7 +8,7 @@ import ipaddress
 
 import pytest
 
-import lab
+import lwm2mlab as lab
 import make_fixtures as mf
 
 URI_FIRST = "coap://first.example"

@@ -29,10 +29,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "Tests" / "replay"))
+sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import lab  # noqa: E402
+import lwm2mlab as lab  # noqa: E402
 from certs import der_of, write_certificates  # noqa: E402
 
 MODES = ("a", "n", "b", "c")

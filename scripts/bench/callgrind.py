@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlab as bl  # noqa: E402
 import cgsummary  # noqa: E402
-import lab  # noqa: E402
+import lwm2mlab as lab  # noqa: E402
 
 
 class CallgrindKea(lab.KeaServer):

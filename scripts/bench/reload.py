@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlab as bl  # noqa: E402
-import lab  # noqa: E402
+import lwm2mlab as lab  # noqa: E402
 from certs import der_of, write_certificates  # noqa: E402
 
 FAMILY = 4
