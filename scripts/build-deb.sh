@@ -102,10 +102,6 @@ case "$shlibs" in
     *) echo "build-deb.sh: dpkg-shlibdeps found no libc6 dependency ('$shlibs')" >&2; exit 1 ;;
 esac
 
-# Lintian's exceptions, each with its reason.
-install -d -m 0755 "$tree/usr/share/lintian/overrides"
-install -m 0644 packaging/debian/lintian-overrides "$tree/usr/share/lintian/overrides/kea-lwm2m"
-
 size=$(du -sk --exclude=DEBIAN "$tree" | cut -f1)
 cat > "$tree/DEBIAN/control" <<CONTROL
 Package: kea-lwm2m
