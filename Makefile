@@ -97,12 +97,17 @@ FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 MANIFEST    ?= $(PREFIX)/share/kea-lwm2m/install-manifest
 CLI         := $(BUILD_DIR)/kea-lwm2m
 STAGE       := .build/stage
-DEB         := .build/kea-lwm2m_$(VERSION)_amd64.deb
+# One package per Kea version, for the Debian release that ships that Kea:
+# version VERSION-DEBREV+keaX.Y (bump DEBREV to rebuild for a new Kea
+# release of the same series).
+DEBREV      ?= 1
+DEB_VERSION := $(VERSION)-$(DEBREV)+kea$(KEA)
+DEB         := .build/kea-lwm2m_$(DEB_VERSION)_amd64.deb
 INSTALL_VARS = STAGE=$(STAGE) DESTDIR=$(DESTDIR) HOOKS_DIR=$(HOOKS_DIR) BINDIR=$(BINDIR) \
                DOCDIR=$(DOCDIR) MANDIR=$(MANDIR) BASHCOMPDIR=$(BASHCOMPDIR) \
                ZSHCOMPDIR=$(ZSHCOMPDIR) FISHCOMPDIR=$(FISHCOMPDIR)
 
-.PHONY: cli stage install uninstall deb cli-test
+.PHONY: cli stage install uninstall deb deb-lint cli-test
 
 ## The command: $(CLI).
 cli: $(DEPS_STAMP)
@@ -120,9 +125,14 @@ install: stage
 uninstall:
 	DESTDIR=$(DESTDIR) MANIFEST=$(MANIFEST) DOCDIR=$(DOCDIR) bash scripts/uninstall-tree.sh
 
-## A Debian package of the same files: $(DEB).
+## A Debian package of the same files for Kea $(KEA): $(DEB).
 deb: stage
-	VERSION=$(VERSION) STAGE=$(STAGE) DEB=$(DEB) MULTIARCH=$(MULTIARCH) bash scripts/build-deb.sh
+	KEA=$(KEA) VERSION=$(VERSION) DEBREV=$(DEBREV) STAGE=$(STAGE) DEB=$(DEB) MULTIARCH=$(MULTIARCH) \
+	    bash scripts/build-deb.sh
+
+## Lintian on $(DEB) (this machine's lintian; the tags it reports are errors).
+deb-lint: deb
+	lintian --fail-on error,warning --info $(DEB)
 
 cli-test: stage
 	KEA_LWM2M_HOOK=$(abspath $(HOOK)) KEA_LWM2M_CLI=$(abspath $(CLI)) $(PYTHON) -m pytest Tests/cli -v
