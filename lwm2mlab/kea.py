@@ -371,12 +371,17 @@ class KeaServer:
     DEBUG/99, in-memory lease db, fixed DHCPv6 server-id) are filled in unless
     the caller set them, with the keys this Kea version reads.  Kea may load
     hooks only from `hooks_dir` (KEA_HOOKS_PATH; default: the folder of the
-    first hook in `body`, else of the hook under test).  Start happens in
-    __init__; use as a context manager.
+    first hook in `body`, else of the hook under test).  `wrapper` is a
+    command Kea runs under, taken from the same Kea installation (e.g.
+    ``("valgrind", "--tool=callgrind", ...)``: from a root, the root's
+    valgrind on the root's libraries); it must exec Kea (same PID, signals
+    reach Kea).  `binds` are more host folders a root must see (files the
+    wrapper writes).  Start happens in __init__; use as a context manager.
     """
 
     def __init__(self, lab: Lab, family: int, body: dict, start_timeout: float = 15.0,
-                 install: KeaInstall | None = None, hooks_dir: Path | None = None) -> None:
+                 install: KeaInstall | None = None, hooks_dir: Path | None = None,
+                 wrapper: tuple[str, ...] = (), binds: tuple[Path, ...] = ()) -> None:
         assert family in (4, 6)
         self.lab, self.family = lab, family
         self.install = install or kea_under_test()
@@ -391,12 +396,13 @@ class KeaServer:
         if hooks_dir is None:
             hooks_dir = libraries[0].parent if libraries else hook_path(self.install).parent
         self.hooks_dir = Path(os.path.abspath(hooks_dir))
+        self.wrapper = tuple(wrapper)
         self.proc: subprocess.Popen | None = None
         self._closed = False
         track(self)
         try:
             self.write_config(body)
-            self._start(start_timeout, [self.hooks_dir, *(lib.parent for lib in libraries)])
+            self._start(start_timeout, [self.hooks_dir, *(lib.parent for lib in libraries), *binds])
         except BaseException:
             self.close()
             raise
@@ -449,7 +455,7 @@ class KeaServer:
         self.stdout = open(self.tmp / "stdout.txt", "wb")
         # Every wrapper execs the next one, so proc.pid is Kea's PID.
         self.proc = self.install.popen(
-            self.name, "-c", str(self.config_path), netns=self.lab.srv_ns, binds=binds,
+            *self.wrapper, self.name, "-c", str(self.config_path), netns=self.lab.srv_ns, binds=binds,
             env=env, stdout=self.stdout, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while True:
