@@ -49,7 +49,9 @@ CODES = {4: (224, 225), 6: (200, 201)}
 # The benchmarked clients sit behind a relay in the client namespace.
 BENCH_SUBNET = {4: "100.64.0.0/10", 6: "2001:db8:100::/64"}
 BENCH_SUBNET_ID = {4: 1, 6: 1}
-BENCH_POOL = {4: "100.64.1.0 - 100.127.255.254", 6: "2001:db8:100::1:0/96"}
+# v6: the addresses 2.2 made of "2001:db8:100::1:0/96"; Kea 2.6/3.0 refuse a
+# prefix pool with bits set past its length.
+BENCH_POOL = {4: "100.64.1.0 - 100.127.255.254", 6: "2001:db8:100::1:0 - 2001:db8:100::ffff:ffff"}
 RELAY4 = "100.64.0.1"
 RELAY6 = "2001:db8:100::1"
 
