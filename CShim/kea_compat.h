@@ -34,8 +34,16 @@ static_assert(LWM2M_KEA_HOOKS_VERSION == KEA_HOOKS_VERSION,
 
 /// Whether pkt4_send / pkt6_send carry the subnet Kea selected (argument
 /// "subnet4" / "subnet6"): from 2.6. Then the hook registers no
-/// subnetX_select, one hook point fewer per packet; Kea 2.2 hands the subnet
+/// subnet6_select, one hook point fewer per packet; Kea 2.2 hands the subnet
 /// only to subnetX_select, whose callouts (kea_compat.cc) remember it.
+///
+/// Except for a DHCPINFORM reply: Kea 2.6 and 3.0 pass it an empty
+/// "subnet4" although they selected one (Dhcpv4Srv::processInform hands the
+/// packet's context to its Dhcpv4Exchange and, unlike processDiscover and
+/// processRequest, never takes it back, so processDhcp4Query finds no
+/// context; src/bin/dhcp4/dhcp4_srv.cc, Kea-2.6.3 and Kea-3.0.4). So
+/// subnet4_select is registered by every build, and on 2.6/3.0 its
+/// remembered subnet serves a DHCPINFORM reply only.
 #define LWM2M_SEND_CARRIES_SUBNET (LWM2M_KEA_HOOKS_VERSION >= 20600)
 
 /// A subnet the shim only reads (isc::dhcp::ConstSubnetPtr exists from 3.0 only).

@@ -371,12 +371,10 @@ class KeaServer:
     DEBUG/99, in-memory lease db, fixed DHCPv6 server-id) are filled in unless
     the caller set them, with the keys this Kea version reads.  Kea may load
     hooks only from `hooks_dir` (KEA_HOOKS_PATH; default: the folder of the
-    first hook in `body`, else of the hook under test).  `wrapper` is a
-    command Kea runs under, taken from the same Kea installation (e.g.
-    ``("valgrind", "--tool=callgrind", ...)``: from a root, the root's
-    valgrind on the root's libraries); it must exec Kea (same PID, signals
-    reach Kea).  `binds` are more host folders a root must see (files the
-    wrapper writes).  Start happens in __init__; use as a context manager.
+    first hook in `body`, else of the hook under test).  `wrapper`: a command
+    Kea runs under, from the same installation (e.g. valgrind); `binds`: more
+    host folders a root must see (files the wrapper writes).  Start happens
+    in __init__; use as a context manager.
     """
 
     def __init__(self, lab: Lab, family: int, body: dict, start_timeout: float = 15.0,
@@ -396,13 +394,18 @@ class KeaServer:
         if hooks_dir is None:
             hooks_dir = libraries[0].parent if libraries else hook_path(self.install).parent
         self.hooks_dir = Path(os.path.abspath(hooks_dir))
+        # Host folders Kea must see when it runs from a root (beside /tmp and the repo).
+        self.binds = [self.hooks_dir, *(lib.parent for lib in libraries), *binds]
+        # A command Kea runs under, from the same installation (e.g. valgrind).
         self.wrapper = tuple(wrapper)
+        # With the lab's own logger, "started" is read from the log.
+        self._lab_logger = "loggers" not in body
         self.proc: subprocess.Popen | None = None
         self._closed = False
         track(self)
         try:
             self.write_config(body)
-            self._start(start_timeout, [self.hooks_dir, *(lib.parent for lib in libraries), *binds])
+            self._start(start_timeout)
         except BaseException:
             self.close()
             raise
@@ -450,19 +453,25 @@ class KeaServer:
 
     # -- process ----------------------------------------------------------------
 
-    def _start(self, timeout: float, binds: list[Path]) -> None:
+    def _start(self, timeout: float) -> None:
         env = dict(os.environ, **self.install.environment(self.tmp, self.hooks_dir))
         self.stdout = open(self.tmp / "stdout.txt", "wb")
         # Every wrapper execs the next one, so proc.pid is Kea's PID.
         self.proc = self.install.popen(
-            *self.wrapper, self.name, "-c", str(self.config_path), netns=self.lab.srv_ns, binds=binds,
+            *self.wrapper, self.name, "-c", str(self.config_path), netns=self.lab.srv_ns, binds=self.binds,
             env=env, stdout=self.stdout, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        # Up means: configured (hooks loaded included), then DHCPn_STARTED
+        # logged (main.cc, after init(), in 2.2, 2.6 and 3.0), and the control
+        # socket answering.  2.6/3.0 answer on the socket before the hooks are
+        # loaded, so the socket alone does not tell a start that will fail.
+        # (A caller's own loggers may not log it: then the socket decides.)
+        started = f"DHCP{self.family}_STARTED " if self._lab_logger else ""
         deadline = time.monotonic() + timeout
         while True:
             if not self.alive():
                 raise KeaError(f"{self.name} exited with {self.proc.returncode}:\n{self.output_tail()}",
                                self.proc.returncode, self.log())
-            if self.socket_path.exists():
+            if self.socket_path.exists() and started in self.log():
                 with contextlib.suppress(OSError, ValueError):
                     if self.command("list-commands").get("result") == 0:
                         break

@@ -482,8 +482,9 @@ def installed_hook() -> Path | None:
 
 
 def default_hook() -> Path:
-    """No --hook: $KEA_LWM2M_HOOK, else the installed hook, else the build's."""
-    if os.environ.get("KEA_LWM2M_HOOK"):
+    """No --hook: $KEA_LWM2M_HOOK, else the installed hook (the machine's own
+    Kea only: it is built for that one), else the build's for the Kea in use."""
+    if os.environ.get("KEA_LWM2M_HOOK") or not lab.kea_under_test().is_host:
         return lab.hook_path()
     return installed_hook() or lab.hook_path()
 

@@ -3,12 +3,13 @@
 // Kea running it costs what Kea's own hook dispatch costs, which no hook on
 // these hook points can avoid: the floor under mode c.
 //
-// kea-lwm2m registers pkt4_send and pkt6_send everywhere, and
-// subnet4_select / subnet6_select only where pkt4_send / pkt6_send do not
-// carry the selected subnet (Kea 2.2; LWM2M_SEND_CARRIES_SUBNET in
-// CShim/kea_compat.h decides, for this library as for the hook).
-// NULL_HOOK_SUBNET_SELECT=1 registers the two select callouts regardless
-// (mode s of scripts/bench/callgrind.py: what those hook points cost).
+// kea-lwm2m registers pkt4_send, pkt6_send and subnet4_select everywhere
+// (on 2.6/3.0 subnet4_select serves DHCPINFORM replies only), and
+// subnet6_select only where pkt6_send does not carry the selected subnet
+// (Kea 2.2; LWM2M_SEND_CARRIES_SUBNET in CShim/kea_compat.h decides, for this
+// library as for the hook). NULL_HOOK_SUBNET_SELECT=1 registers
+// subnet6_select regardless (mode s of scripts/bench/callgrind.py: what that
+// hook point costs where the hook skips it).
 //
 // Built per Kea version by scripts/bench/benchlab.py with scripts/kea-cxx.sh
 // into $BENCH_WORK; never installed.
@@ -32,11 +33,11 @@ int load(LibraryHandle&) { return (0); }
 int unload() { return (0); }
 int multi_threading_compatible() { return (1); }
 
+int subnet4_select(CalloutHandle&) { return (0); }
 int pkt4_send(CalloutHandle&) { return (0); }
 int pkt6_send(CalloutHandle&) { return (0); }
 
 #if NULL_HOOK_SUBNET_SELECT
-int subnet4_select(CalloutHandle&) { return (0); }
 int subnet6_select(CalloutHandle&) { return (0); }
 #endif
 

@@ -310,8 +310,9 @@ def test_kea_config_snippet_is_accepted(block: Block, hook: Path, cli: Path, wor
     family, config = kea_config_for(block, hook, workdir)
     path = workdir / f"doc-kea{family}.json"
     path.write_text(json.dumps(config, indent=2))
-    env = dict(os.environ, KEA_PIDFILE_DIR=str(workdir), KEA_LOCKFILE_DIR=str(workdir))
-    r = run([f"kea-dhcp{family}", "-t", str(path)], env=env)
+    kea = lab.kea_under_test()   # the machine's Kea or KEA_LWM2M_KEA's root
+    env = dict(os.environ, **kea.environment(workdir, hook.parent))
+    r = kea.run(f"kea-dhcp{family}", "-t", str(path), env=env, binds=[workdir, hook.parent])
     assert r.returncode == 0, f"{block.where}: kea-dhcp{family} -t refused it:\n{r.stdout[-3000:]}{r.stderr[-2000:]}"
     libraries = config[f"Dhcp{family}"].get("hooks-libraries", [])
     if any(str(lib.get("library", "")) == str(hook) for lib in libraries):

@@ -5,13 +5,13 @@ three modes compared, perfdhcp runs and result files.
 Modes:
   a  plain   Kea, no LwM2M options at all
   n  null    a, plus a hook library whose packet callouts (the ones
-             kea-lwm2m registers on this Kea: pkt4_send/pkt6_send, and on
-             2.2 subnet4_select/subnet6_select) do nothing: Kea's own hook
-             dispatch, the floor under any hook on these hook points
+             kea-lwm2m registers on this Kea: subnet4_select, pkt4_send,
+             pkt6_send, and on 2.2 subnet6_select) do nothing: Kea's own
+             hook dispatch, the floor under any hook on these hook points
              (reference, not a target)
-  s          (callgrind only, where kea-lwm2m registers no subnetX_select)
-             n plus empty subnet4_select/subnet6_select callouts: what the
-             hook point it no longer uses would cost
+  s          (callgrind only, where kea-lwm2m registers no subnet6_select)
+             n plus an empty subnet6_select callout: what the hook point it
+             does not use would cost
   b  native  Kea's own option-def + option-data: the URI as a string, the
              certificate option as hex (04 + DER)
   c  hook    Kea with the LwM2M hook serving the same bytes from its store
@@ -42,7 +42,7 @@ from certs import der_of, write_certificates  # noqa: E402
 
 MODES = ("a", "n", "b", "c")
 MODE_NAMES = {"a": "plain Kea", "n": "null hook", "b": "Kea option-data", "c": "LwM2M hook",
-              "s": "null hook + subnet select"}
+              "s": "null hook + subnet6_select"}
 URI = "coaps://bs.bench.example:5684"
 CODES = {4: (224, 225), 6: (200, 201)}
 
@@ -73,8 +73,8 @@ def null_hook(work: Path, subnet_select: bool = False) -> Path:
     """Mode n's library (Benchmarks/null-hook) for the Kea under test,
     compiled into the work dir by scripts/kea-cxx.sh against that Kea's
     headers. It registers the packet callouts the LwM2M hook registers on
-    that Kea; with `subnet_select` also subnet4_select / subnet6_select
-    (mode s: what those two hook points cost where the hook skips them)."""
+    that Kea; with `subnet_select` also subnet6_select (mode s: what that
+    hook point costs where the hook skips it)."""
     install = lab.kea_under_test()
     source = REPO / "Benchmarks" / "null-hook" / "null_hook.cc"
     inputs = [source, REPO / "CShim" / "kea_compat.h", REPO / "scripts" / "kea-cxx.sh"]
@@ -95,6 +95,14 @@ def null_hook(work: Path, subnet_select: bool = False) -> Path:
     if res.returncode != 0:
         raise SystemExit(f"null hook (mode n) for Kea {install.version} did not build:\n{res.stderr[-3000:]}")
     return out
+
+
+def hook_callouts(library: Path) -> list[str]:
+    """The packet callouts a hook library defines (Kea registers every
+    exported function named after a hook point)."""
+    res = subprocess.run(["nm", "-D", "--defined-only", str(library)], capture_output=True, text=True, check=True)
+    names = {line.split()[-1] for line in res.stdout.splitlines() if line.split()}
+    return sorted(n for n in names if re.fullmatch(r"(subnet[46]_select|pkt[46]_send)", n))
 
 
 def certificate(work: Path) -> tuple[Path, bytes]:

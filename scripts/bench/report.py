@@ -157,11 +157,16 @@ def callgrind(by_version: dict[str, dict]) -> list[str]:
         kea = r.get("kea_version", "host kea-dhcp4")
         out.append(f"- Kea {version}: kea-dhcp4 {kea}, {r.get('valgrind', '?')}, {r['date']}: "
                    f"`{r['command']}`")
-    out += ["", "Mode n is Kea with a hook whose packet callouts (those the LwM2M hook registers on that Kea: "
-            "pkt4_send/pkt6_send, on 2.2 also subnet4_select/subnet6_select) do nothing: n − a is what Kea's "
-            "own hook dispatch costs any hook on these hook points. Mode s (2.6 and 3.0) is n plus empty "
-            "subnetX_select callouts: s − n is what the hook saves there by taking the subnet from "
-            "pkt4_send/pkt6_send.", ""]
+    out += ["", "Mode n is Kea with a hook whose packet callouts (those the LwM2M hook registers on that Kea "
+            "when the null hook was built: see each run's `null_hook_callouts`) do nothing: n − a is what Kea's "
+            "own hook dispatch costs any hook on these hook points. Mode s (2.6 and 3.0) is n plus the "
+            "select callouts the hook does not register there: s − n is what the hook saves by taking the "
+            "subnet from pkt4_send/pkt6_send.", ""]
+    for version, r in by_version.items():
+        if "null_hook_callouts" in r:
+            out.append(f"- Kea {version}: n registers {', '.join(r['null_hook_callouts']['n'])}"
+                       + (f"; s registers {', '.join(r['null_hook_callouts']['s'])}" if "s" in r["null_hook_callouts"] else ""))
+    out.append("")
     for fam in ("4", "6"):
         present = [v for v in versions if fam in by_version[v]["summary"]]
         if not present:
