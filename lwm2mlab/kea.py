@@ -371,13 +371,15 @@ class KeaServer:
     DEBUG/99, in-memory lease db, fixed DHCPv6 server-id) are filled in unless
     the caller set them, with the keys this Kea version reads.  Kea may load
     hooks only from `hooks_dir` (KEA_HOOKS_PATH; default: the folder of the
-    first hook in `body`, else of the hook under test).  Start happens in
-    __init__; use as a context manager.
+    first hook in `body`, else of the hook under test).  `wrapper`: a command
+    Kea runs under, from the same installation (e.g. valgrind); `binds`: more
+    host folders a root must see (files the wrapper writes).  Start happens
+    in __init__; use as a context manager.
     """
 
     def __init__(self, lab: Lab, family: int, body: dict, start_timeout: float = 15.0,
                  install: KeaInstall | None = None, hooks_dir: Path | None = None,
-                 wrapper: tuple[str, ...] = ()) -> None:
+                 wrapper: tuple[str, ...] = (), binds: tuple[Path, ...] = ()) -> None:
         assert family in (4, 6)
         self.lab, self.family = lab, family
         self.install = install or kea_under_test()
@@ -393,7 +395,7 @@ class KeaServer:
             hooks_dir = libraries[0].parent if libraries else hook_path(self.install).parent
         self.hooks_dir = Path(os.path.abspath(hooks_dir))
         # Host folders Kea must see when it runs from a root (beside /tmp and the repo).
-        self.binds = [self.hooks_dir, *(lib.parent for lib in libraries)]
+        self.binds = [self.hooks_dir, *(lib.parent for lib in libraries), *binds]
         # A command Kea runs under, from the same installation (e.g. valgrind).
         self.wrapper = tuple(wrapper)
         # With the lab's own logger, "started" is read from the log.

@@ -4,9 +4,14 @@ Kea bodies for the three modes compared, perfdhcp runs and result files.
 
 Modes:
   a  plain   Kea, no LwM2M options at all
-  n  null    a, plus a hook library whose four packet callouts (the ones
-             kea-lwm2m registers) do nothing: Kea's own hook dispatch, the
-             floor under any hook on these hook points (reference, not a target)
+  n  null    a, plus a hook library whose packet callouts (the ones
+             kea-lwm2m registers on this Kea: pkt4_send, pkt6_send, and on
+             2.2 subnet4_select and subnet6_select) do nothing: Kea's own
+             hook dispatch, the floor under any hook on these hook points
+             (reference, not a target)
+  s          (callgrind only, where kea-lwm2m registers no select callout)
+             n plus empty subnet4_select/subnet6_select callouts: what the
+             hook point it does not use would cost
   b  native  Kea's own option-def + option-data: the URI as a string, the
              certificate option as hex (04 + DER)
   c  hook    Kea with the LwM2M hook serving the same bytes from its store
@@ -36,14 +41,17 @@ import lwm2mlab as lab  # noqa: E402
 from certs import der_of, write_certificates  # noqa: E402
 
 MODES = ("a", "n", "b", "c")
-MODE_NAMES = {"a": "plain Kea", "n": "null hook", "b": "Kea option-data", "c": "LwM2M hook"}
+MODE_NAMES = {"a": "plain Kea", "n": "null hook", "b": "Kea option-data", "c": "LwM2M hook",
+              "s": "null hook + subnet6_select"}
 URI = "coaps://bs.bench.example:5684"
 CODES = {4: (224, 225), 6: (200, 201)}
 
 # The benchmarked clients sit behind a relay in the client namespace.
 BENCH_SUBNET = {4: "100.64.0.0/10", 6: "2001:db8:100::/64"}
 BENCH_SUBNET_ID = {4: 1, 6: 1}
-BENCH_POOL = {4: "100.64.1.0 - 100.127.255.254", 6: "2001:db8:100::1:0/96"}
+# v6: the addresses 2.2 made of "2001:db8:100::1:0/96"; Kea 2.6/3.0 refuse a
+# prefix pool with bits set past its length.
+BENCH_POOL = {4: "100.64.1.0 - 100.127.255.254", 6: "2001:db8:100::1:0 - 2001:db8:100::ffff:ffff"}
 RELAY4 = "100.64.0.1"
 RELAY6 = "2001:db8:100::1"
 
@@ -61,22 +69,40 @@ def hook_path() -> Path:
     return path
 
 
-def null_hook(work: Path) -> Path:
-    """Mode n's library (Benchmarks/null-hook), compiled into the work dir
-    with the Swift toolchain's clang++ (or the system's c++)."""
+def null_hook(work: Path, subnet_select: bool = False) -> Path:
+    """Mode n's library (Benchmarks/null-hook) for the Kea under test,
+    compiled into the work dir by scripts/kea-cxx.sh against that Kea's
+    headers. It registers the packet callouts the LwM2M hook registers on
+    that Kea; with `subnet_select` also the select callouts (mode s: what
+    that hook point costs where the hook skips it)."""
+    install = lab.kea_under_test()
     source = REPO / "Benchmarks" / "null-hook" / "null_hook.cc"
-    out = work / "null-hook" / "libdhcp_null_bench.so"
-    if out.is_file() and out.stat().st_mtime >= source.stat().st_mtime:
+    inputs = [source, REPO / "CShim" / "kea_compat.h", REPO / "scripts" / "kea-cxx.sh"]
+    name = "libdhcp_null_bench_select.so" if subnet_select else "libdhcp_null_bench.so"
+    # One folder per library: Kea 2.6/3.0 load hooks only from KEA_HOOKS_PATH.
+    out = work / "null-hook" / f"kea-{install.version}" / name.removesuffix(".so") / name
+    if out.is_file() and all(out.stat().st_mtime >= path.stat().st_mtime for path in inputs):
         return out
-    out.parent.mkdir(parents=True, exist_ok=True)
+    flags = [f"-I{REPO / 'CShim'}", f"-I{REPO / 'CShim' / 'kea-compat'}"]
+    if subnet_select:
+        flags.append("-DNULL_HOOK_SUBNET_SELECT=1")
+    env = dict(os.environ)
     swift = shutil.which("swift")
-    candidates = ([str(Path(swift).resolve().parent / "clang++")] if swift else []) + ["clang++", "c++", "g++"]
-    compiler = next((c for c in candidates if shutil.which(c)), None)
-    if compiler is None:
-        raise SystemExit("no C++ compiler for the null hook (mode n)")
-    subprocess.run([compiler, "-O2", "-fPIC", "-shared", "-std=c++17", "-I/usr/include/kea", "-UDEBUG",
-                    str(source), "-o", str(out), "-lkea-hooks"], check=True)
+    if swift and "SWIFTC" not in env:
+        env["SWIFTC"] = str(Path(swift).resolve().parent / "swiftc")
+    res = subprocess.run(["bash", str(REPO / "scripts" / "kea-cxx.sh"), install.version, str(out), str(source),
+                          *flags], env=env, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise SystemExit(f"null hook (mode n) for Kea {install.version} did not build:\n{res.stderr[-3000:]}")
     return out
+
+
+def hook_callouts(library: Path) -> list[str]:
+    """The packet callouts a hook library defines (Kea registers every
+    exported function named after a hook point)."""
+    res = subprocess.run(["nm", "-D", "--defined-only", str(library)], capture_output=True, text=True, check=True)
+    names = {line.split()[-1] for line in res.stdout.splitlines() if line.split()}
+    return sorted(n for n in names if re.fullmatch(r"(subnet[46]_select|pkt[46]_send)", n))
 
 
 def certificate(work: Path) -> tuple[Path, bytes]:
@@ -125,12 +151,14 @@ def native_defs(family: int) -> list[dict]:
             {"name": "lwm2m-server-certificate", "code": cert_code, "type": "binary", "space": space}]
 
 
-def body(family: int, mode: str, work: Path, *, threads: int = 0, log_path: Path | None = None,
+def body(family: int, mode: str, work: Path, *, threads: int = 0, log_path: Path | str | None = None,
          extra_subnets: list[dict] | None = None, store: Path | None = None) -> dict:
-    """Kea body (under "Dhcp4"/"Dhcp6") for `mode` a, b or c.
+    """Kea body (under "Dhcp4"/"Dhcp6") for `mode` (see MODES, and s).
 
     `threads` > 0 enables Kea's multi-threading with that many threads.
     Logging goes to a file at WARN: debug logging would dominate the costs.
+    `log_path` may also be "stdout" (Kea 2.6.3 and 3.0 write log files only
+    in KEA_LOG_FILE_DIR, which the lab points at Kea's private temp dir).
     """
     pem, der = certificate(work)
     subnet: dict = {"id": BENCH_SUBNET_ID[family], "subnet": BENCH_SUBNET[family],
@@ -145,8 +173,8 @@ def body(family: int, mode: str, work: Path, *, threads: int = 0, log_path: Path
     if mode == "b":
         out["option-def"] = native_defs(family)
         subnet["option-data"] = native_options(family, der)
-    elif mode == "n":
-        out["hooks-libraries"] = [{"library": str(null_hook(work))}]
+    elif mode in ("n", "s"):
+        out["hooks-libraries"] = [{"library": str(null_hook(work, subnet_select=mode == "s"))}]
     elif mode == "c":
         store = store or write_store(work, pem, family)
         out["hooks-libraries"] = [{"library": str(hook_path()),
@@ -244,7 +272,8 @@ def server_sent(kea: "lab.KeaServer", family: int) -> int:
 
 def save_result(part: str, data: dict) -> Path:
     settings = " ".join(f"{k}={v}" for k, v in sorted(os.environ.items())
-                        if k.startswith("BENCH_") and k not in ("BENCH_WORK", "BENCH_DOC"))
+                        if (k.startswith("BENCH_") and k not in ("BENCH_WORK", "BENCH_DOC"))
+                        or (k == "KEA_LWM2M_KEA" and v))
     command = " ".join(["python3", f"scripts/bench/{Path(sys.argv[0]).name}"] + sys.argv[1:])
     data = dict(data, part=part, date=time.strftime("%Y-%m-%d %H:%M:%S %z"),
                 command=f"{settings} {command}".strip())
@@ -316,7 +345,7 @@ def exchange_all(net, frames: list, batch: int = 25, timeout: float = 30.0) -> i
 
 
 def check_mode(net, family: int, mode: str, der: bytes) -> None:
-    """One exchange: modes a and n must send no LwM2M option, b and c the same right bytes."""
+    """One exchange: modes a, n and s must send no LwM2M option, b and c the same right bytes."""
     frame = query_frames(family, 1, start=0xFFFF00)[0]
     got = net.exchange([frame], timeout=10.0)
     query = lab.decode(frame)
@@ -324,7 +353,7 @@ def check_mode(net, family: int, mode: str, der: bytes) -> None:
     if len(replies) != 1:
         raise RuntimeError(f"mode {mode} v{family}: {len(replies)} replies to the check query")
     reply = lab.decode(replies[0])
-    entry = None if mode in ("a", "n") else lab.Entry(URI.encode(), der)
+    entry = None if mode in ("a", "n", "s") else lab.Entry(URI.encode(), der)
     problems = lab.lwm2m_problems(query, reply, entry, codes=CODES[family])
     if mode == "b":
         # Kea's own RFC 3396 splitter cuts 253-octet parts: valid, only not

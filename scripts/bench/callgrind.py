@@ -1,22 +1,30 @@
 #!/usr/bin/env python3
-"""Instructions per reply, kea-dhcp4/6 under callgrind: part 2 of the four
-benchmarks of docs/performance.md (`make bench-callgrind`).
+"""Instructions per reply, kea-dhcp4/6 under callgrind, on the Kea under test
+(KEA_LWM2M_KEA: the machine's 2.2, or 2.6 / 3.0 from their roots): part 2
+of the four benchmarks of docs/performance.md (`make bench-callgrind`).
 
-For each family and mode (a plain, b Kea option-data, c hook), Kea runs
-twice under valgrind --tool=callgrind in the namespace lab: once answering
-nothing and once answering N relayed DISCOVERs (PRL with the LwM2M codes,
-option 57 = 1500, a certificate of four RFC 3396 parts) or SOLICITs (ORO).
-Kea's binaries are stripped, so the cost of one reply is
+For each family and mode (a plain, n null hook, b Kea option-data, c hook;
+and s, the null hook with the subnet4_select/subnet6_select callouts, where
+the hook registers none), Kea runs twice under valgrind --tool=callgrind in the
+namespace lab: once answering nothing and once answering N relayed DISCOVERs
+(PRL with the LwM2M codes, option 57 = 1500, a certificate of four RFC 3396
+parts) or SOLICITs (ORO). Kea's binaries are stripped, so the cost of one
+reply is
 
     (total with N exchanges - total with 0 exchanges) / N.
 
-The hook runs from a copy without debug info (valgrind 3.19 cannot read
-clang's DWARF 5; the symbol table stays). Mode c also gets a per-function
-breakdown of the packet path (hook callouts, Swift core, WireOption, Kea's
-packing and RFC 3396 splitting).
+valgrind is the one of the Kea installation under test (from a root: the
+root's valgrind on the root's libraries; lwm2mlab.KeaServer's `wrapper`).
+The hook runs from a copy without debug info (the host's valgrind 3.19
+cannot read clang's DWARF 5; the symbol table stays). Mode c also gets a
+per-function breakdown of the packet path (hook callouts, Swift core,
+WireOption, Kea's packing and RFC 3396 splitting).
+
+Results: $BENCH_WORK/results/callgrind-kea-<version>.json (report.py puts
+every version side by side).
 
 Environment: BENCH_WORK, BENCH_CG_EXCHANGES (300), BENCH_CG_FAMILIES ("4,6"),
-KEA_LWM2M_HOOK.
+KEA_LWM2M_KEA, KEA_LWM2M_HOOK.
 """
 
 from __future__ import annotations
@@ -27,7 +35,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,26 +48,9 @@ class CallgrindKea(lab.KeaServer):
 
     def __init__(self, net, family: int, body: dict, outfile: Path) -> None:
         self.outfile = outfile
-        super().__init__(net, family, body, start_timeout=300.0)
-
-    def _start(self, timeout: float) -> None:
-        env = dict(os.environ, KEA_PIDFILE_DIR=str(self.tmp), KEA_LOCKFILE_DIR=str(self.tmp))
-        self.stdout = open(self.tmp / "stdout.txt", "wb")
-        self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.lab.srv_ns, "valgrind", "--tool=callgrind",
-             f"--callgrind-out-file={self.outfile}", self.name, "-c", str(self.config_path)],
-            env=env, stdout=self.stdout, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while True:
-            if not self.alive():
-                raise lab.KeaError(f"{self.name} under callgrind exited:\n{self.output_tail()}")
-            if self.socket_path.exists():
-                with contextlib.suppress(OSError, ValueError):
-                    if self.command("list-commands").get("result") == 0:
-                        return
-            if time.monotonic() > deadline:
-                raise lab.KeaError(f"{self.name} under callgrind did not come up:\n{self.output_tail()}")
-            time.sleep(0.2)
+        super().__init__(net, family, body, start_timeout=300.0,
+                         wrapper=("valgrind", "--tool=callgrind", f"--callgrind-out-file={outfile}"),
+                         binds=(outfile.parent,))
 
     def close(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -70,20 +60,20 @@ class CallgrindKea(lab.KeaServer):
         super().close()
 
 
-def stripped_hook(work: Path) -> Path:
-    out = work / "callgrind" / "libdhcp_lwm2m.nodebug.so"
+def stripped_hook(work: Path, version: str) -> Path:
+    out = work / "callgrind" / f"kea-{version}" / "libdhcp_lwm2m.nodebug.so"
     out.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(bl.hook_path(), out)
     subprocess.run(["objcopy", "--strip-debug", str(out)], check=True)
     return out
 
 
-def measure(net, family: int, mode: str, exchanges: int, work: Path, der: bytes) -> dict:
-    body = bl.body(family, mode, work, log_path=work / "callgrind" / f"kea{family}{mode}.log")
+def measure(net, family: int, mode: str, exchanges: int, work: Path, version: str) -> dict:
+    body = bl.body(family, mode, work, log_path="stdout")
     totals = {}
     outs = {}
     for count in (0, exchanges):
-        out = work / "callgrind" / f"kea{family}-{mode}-{count}.callgrind"
+        out = work / "callgrind" / f"kea-{version}" / f"kea{family}-{mode}-{count}.callgrind"
         out.unlink(missing_ok=True)
         with CallgrindKea(net, family, body, out):
             if count:
@@ -93,7 +83,7 @@ def measure(net, family: int, mode: str, exchanges: int, work: Path, der: bytes)
         totals[count] = cgsummary.total(out)
         outs[count] = out
     per_reply = (totals[exchanges] - totals[0]) / exchanges
-    print(f"v{family} mode {mode}: {per_reply:,.0f} instructions per reply", flush=True)
+    print(f"Kea {version} v{family} mode {mode}: {per_reply:,.0f} instructions per reply", flush=True)
     return {"family": family, "mode": mode, "exchanges": exchanges, "total_0": totals[0],
             "total_n": totals[exchanges], "per_reply": per_reply, "profile": str(outs[exchanges]),
             "profile_0": str(outs[0])}
@@ -120,31 +110,57 @@ def breakdown(result: dict) -> list:
     return [(round(ir / n), name, obj) for ir, name, obj in picked]
 
 
+# Targets, per family: (what, check on the summary).
+TARGETS = {"4": ("c ≤ 0.90 × b", lambda s: s["c"] <= 0.90 * s["b"]),
+           "6": ("c − a ≤ 12,000", lambda s: s["c"] - s["a"] <= 12_000)}
+
+
+def summarize(by_mode: dict) -> dict:
+    out = {**by_mode, "c_over_b": by_mode["c"] / by_mode["b"], "c_minus_a": by_mode["c"] - by_mode["a"],
+           "b_minus_a": by_mode["b"] - by_mode["a"], "n_minus_a": by_mode["n"] - by_mode["a"],
+           "c_minus_n": by_mode["c"] - by_mode["n"]}
+    if "s" in by_mode:
+        out["select_cost"] = by_mode["s"] - by_mode["n"]
+    return out
+
+
 def main() -> None:
     work = bl.work_dir()
-    (work / "callgrind").mkdir(parents=True, exist_ok=True)
+    install = lab.kea_under_test()
+    (work / "callgrind" / f"kea-{install.version}").mkdir(parents=True, exist_ok=True)
     exchanges = bl.env_int("BENCH_CG_EXCHANGES", 300)
     families = [int(f) for f in os.environ.get("BENCH_CG_FAMILIES", "4,6").split(",")]
-    os.environ["KEA_LWM2M_HOOK"] = str(stripped_hook(work))
+    os.environ["KEA_LWM2M_HOOK"] = str(stripped_hook(work, install.version))
+    # Where the hook registers no select callouts (2.6, 3.0), mode s measures
+    # what registering them would cost.
+    modes = bl.MODES + (("s",) if install.at_least("2.6") else ())
+    valgrind = install.run("valgrind", "--version").stdout.strip()
+    kea_version = install.run("kea-dhcp4", "-V").stdout.strip().splitlines()[0]
+    print(f"Kea {kea_version} ({install.describe()}), {valgrind}", flush=True)
     _, der = bl.certificate(work)
     results, breakdowns = [], {}
     for family in families:
         with bl.open_lab() as net:
-            for mode in bl.MODES:
-                with lab.KeaServer(net, family, bl.body(family, mode, work)):
+            for mode in modes:
+                with lab.KeaServer(net, family, bl.body(family, mode, work, log_path="stdout")):
                     bl.check_mode(net, family, mode, der)
-                results.append(measure(net, family, mode, exchanges, work, der))
+                results.append(measure(net, family, mode, exchanges, work, install.version))
             by_mode = {r["mode"]: r for r in results if r["family"] == family}
             breakdowns[str(family)] = {m: breakdown(by_mode[m]) for m in bl.MODES}
     summary = {}
     for family in families:
-        by_mode = {r["mode"]: r["per_reply"] for r in results if r["family"] == family}
-        summary[str(family)] = {**by_mode, "c_over_b": by_mode["c"] / by_mode["b"],
-                                "c_minus_a": by_mode["c"] - by_mode["a"],
-                                "b_minus_a": by_mode["b"] - by_mode["a"]}
-        print(f"v{family}: c/b = {summary[str(family)]['c_over_b']:.3f}")
-    path = bl.save_result("callgrind", {"exchanges": exchanges, "runs": results, "summary": summary,
-                                        "breakdown": breakdowns})
+        s = summarize({r["mode"]: r["per_reply"] for r in results if r["family"] == family})
+        what, check = TARGETS[str(family)]
+        s["target"], s["target_met"] = what, check(s)
+        summary[str(family)] = s
+        print(f"Kea {install.version} v{family}: c/b = {s['c_over_b']:.3f}, c - a = {s['c_minus_a']:,.0f}, "
+              f"target {what}: {'met' if s['target_met'] else 'missed'}")
+    callouts = {m: bl.hook_callouts(bl.null_hook(work, subnet_select=m == "s")) for m in modes if m in ("n", "s")}
+    path = bl.save_result(f"callgrind-kea-{install.version}",
+                          {"kea": install.version, "kea_version": kea_version, "valgrind": valgrind,
+                           "root": str(install.root), "exchanges": exchanges, "modes": list(modes),
+                           "null_hook_callouts": callouts,
+                           "runs": results, "summary": summary, "breakdown": breakdowns})
     print(f"results: {path}")
 
 

@@ -109,36 +109,108 @@ def micro(r: dict) -> list[str]:
     return out
 
 
-def callgrind(r: dict) -> list[str]:
-    out = [f"### 2. Instructions per reply: Kea under callgrind (`make bench-callgrind`, {r['date']})", "",
-           f"Command: `{r['command']}`; {r['exchanges']} relayed exchanges per run "
-           "(v4 DISCOVER/OFFER, PRL with 224/225, option 57 = 1500, certificate option of 697 octets = "
-           "3 RFC 3396 parts; v6 SOLICIT/ADVERTISE with ORO 200/201); per reply = "
-           "(total with N − total with 0) / N.", "",
-           "Mode n is Kea with a hook whose four packet callouts do nothing: n − a is what Kea's own "
-           "hook dispatch costs any hook on these hook points.", "",
-           "| family | a: plain | n: null hook | b: option-data | c: hook | n − a | c − n | b − a | c / b | target c/b ≤ 0.95 |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
-    for fam, s in sorted(r["summary"].items()):
-        n = s.get("n")
-        cells = [f"{n:,.0f}" if n is not None else "–", f"{n - s['a']:,.0f}" if n is not None else "–",
-                 f"{s['c'] - n:,.0f}" if n is not None else "–"]
-        out.append(f"| v{fam} | {s['a']:,.0f} | {cells[0]} | {s['b']:,.0f} | {s['c']:,.0f} | {cells[1]} | {cells[2]} | "
-                   f"{s['b_minus_a']:,.0f} | {s['c_over_b']:.3f} | {verdict(s['c_over_b'] <= 0.95)} |")
-    for fam, modes in sorted(r["breakdown"].items()):
-        tables = [("c", "the hook's own functions (callouts, shim, Swift core, WireOption)",
-                   lambda o: "lwm2m" in o, 30),
-                  ("c", "Kea's packing, RFC 3396 splitting, sending, statistics", lambda o: "lwm2m" not in o, 15),
-                  ("b", "Kea's packing, RFC 3396 splitting, sending, statistics", lambda o: "lwm2m" not in o, 15),
-                  ("a", "Kea's packing, RFC 3396 splitting, sending, statistics", lambda o: "lwm2m" not in o, 10)]
-        for mode, what, keep, limit in tables:
-            rows = [row for row in modes.get(mode, []) if keep(row[2])][:limit]
-            if not rows:
-                continue
-            out += ["", f"v{fam} mode {mode} ({bl.MODE_NAMES[mode]}), {what}: inclusive instructions per reply "
-                    "(N run − 0 run, per function):", "", "| per reply | function | object |", "|---:|---|---|"]
-            for ir, name, obj in rows:
-                out.append(f"| {ir:,.0f} | `{name[:100]}` | {obj} |")
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in version.split("."))
+
+
+def callgrind_results(results: Path) -> dict[str, dict]:
+    """Callgrind results by Kea version: callgrind-kea-<version>.json, and an
+    older callgrind.json (before per-version runs: the machine's Kea)."""
+    out = {}
+    legacy = results / "callgrind.json"
+    if legacy.exists():
+        r = json.loads(legacy.read_text())
+        out[r.get("kea", "2.2")] = r
+    for path in results.glob("callgrind-kea-*.json"):
+        r = json.loads(path.read_text())
+        out[r["kea"]] = r
+    return dict(sorted(out.items(), key=lambda kv: _version_key(kv[0])))
+
+
+CG_ROWS = [("a: plain", lambda s: s["a"]), ("n: null hook", lambda s: s.get("n")),
+           ("b: option-data", lambda s: s["b"]), ("c: hook", lambda s: s["c"]),
+           ("n − a (Kea's hook dispatch)", lambda s: s["n"] - s["a"] if "n" in s else None),
+           ("c − a (the hook in all)", lambda s: s["c"] - s["a"]),
+           ("c − n (the hook's own work)", lambda s: s["c"] - s["n"] if "n" in s else None),
+           ("b − a", lambda s: s["b"] - s["a"])]
+
+
+def watch_tick(r: dict, fam: str) -> float | None:
+    """Mode c's per-reply share of the hook's watch timer (inclusive): it
+    ticks every second of wall time, and under callgrind the N-exchange run
+    lasts seconds longer than the 0-exchange run."""
+    for ir, name, _ in r["breakdown"].get(fam, {}).get("c", []):
+        if "(anonymous namespace)::tick(" in name:
+            return ir
+    return None
+
+
+def callgrind(by_version: dict[str, dict]) -> list[str]:
+    versions = list(by_version)
+    first = next(iter(by_version.values()))
+    out = [f"### 2. Instructions per reply: Kea under callgrind (`make bench-callgrind [KEA=…]`)", "",
+           f"{first['exchanges']} relayed exchanges per run (v4 DISCOVER/OFFER, PRL with 224/225, "
+           "option 57 = 1500, certificate option of 697 octets = 3 RFC 3396 parts; v6 SOLICIT/ADVERTISE "
+           "with ORO 200/201); per reply = (total with N − total with 0) / N. Each Kea runs under its own "
+           "installation's valgrind (2.6 and 3.0: inside their roots, on the roots' libraries).", ""]
+    for version, r in by_version.items():
+        kea = r.get("kea_version", "host kea-dhcp4")
+        out.append(f"- Kea {version}: kea-dhcp4 {kea}, {r.get('valgrind', '?')}, {r['date']}: "
+                   f"`{r['command']}`")
+    out += ["", "Mode n is Kea with a hook whose packet callouts (those the LwM2M hook registers on that Kea "
+            "when the null hook was built: see each run's `null_hook_callouts`) do nothing: n − a is what Kea's "
+            "own hook dispatch costs any hook on these hook points. Mode s (2.6 and 3.0) is n plus the "
+            "select callouts the hook does not register there: s − n is what the hook saves by taking the "
+            "subnet from pkt4_send/pkt6_send.", ""]
+    for version, r in by_version.items():
+        if "null_hook_callouts" in r:
+            out.append(f"- Kea {version}: n registers {', '.join(r['null_hook_callouts']['n'])}"
+                       + (f"; s registers {', '.join(r['null_hook_callouts']['s'])}" if "s" in r["null_hook_callouts"] else ""))
+    out.append("")
+    for fam in ("4", "6"):
+        present = [v for v in versions if fam in by_version[v]["summary"]]
+        if not present:
+            continue
+        out += [f"DHCPv{fam}, instructions per reply:", "",
+                "| | " + " | ".join(f"Kea {v}" for v in present) + " |",
+                "|---|" + "---:|" * len(present)]
+        sums = [by_version[v]["summary"][fam] for v in present]
+        for label, value in CG_ROWS:
+            out.append(f"| {label} | " + " | ".join(fmt(value(s)) for s in sums) + " |")
+        out.append("| c / b | " + " | ".join(f"{s['c_over_b']:.3f}" for s in sums) + " |")
+        ticks = [watch_tick(by_version[v], fam) for v in present]
+        out.append("| of c: the hook's watch timer (1 s ticks, not per reply) | "
+                   + " | ".join(fmt(t) for t in ticks) + " |")
+        out.append("| c − a without the watch timer | "
+                   + " | ".join(fmt(s["c"] - s["a"] - (t or 0)) for s, t in zip(sums, ticks)) + " |")
+        out.append("| s − n (subnet select callouts) | "
+                   + " | ".join(fmt(s.get("select_cost")) if "select_cost" in s else "registered (in n)"
+                                for s in sums) + " |")
+        out.append("")
+    out += ["Targets (every version): v4 c ≤ 0.90 × b; v6 c − a ≤ 12,000 instructions per reply.", "",
+            "| Kea | v4: c / b | v4 target | v6: c − a | v6 target |", "|---|---:|---|---:|---|"]
+    for version, r in by_version.items():
+        s4, s6 = r["summary"].get("4"), r["summary"].get("6")
+        out.append(f"| {version} | {fmt(s4['c_over_b'], 3) if s4 else '–'} | "
+                   f"{verdict(s4['c'] <= 0.90 * s4['b']) if s4 else '–'} | "
+                   f"{fmt(s6['c'] - s6['a']) if s6 else '–'} | "
+                   f"{verdict(s6['c'] - s6['a'] <= 12_000) if s6 else '–'} |")
+    for version, r in by_version.items():
+        for fam, modes in sorted(r["breakdown"].items()):
+            tables = [("c", "the hook's own functions (callouts, shim, Swift core, WireOption)",
+                       lambda o: "lwm2m" in o, 30),
+                      ("c", "Kea's packing, RFC 3396 splitting, sending, statistics", lambda o: "lwm2m" not in o, 15),
+                      ("b", "Kea's packing, RFC 3396 splitting, sending, statistics", lambda o: "lwm2m" not in o, 15),
+                      ("a", "Kea's packing, RFC 3396 splitting, sending, statistics", lambda o: "lwm2m" not in o, 10)]
+            for mode, what, keep, limit in tables:
+                rows = [row for row in modes.get(mode, []) if keep(row[2])][:limit]
+                if not rows:
+                    continue
+                out += ["", f"Kea {version}, v{fam} mode {mode} ({bl.MODE_NAMES[mode]}), {what}: inclusive "
+                        "instructions per reply (N run − 0 run, per function):", "",
+                        "| per reply | function | object |", "|---:|---|---|"]
+                for ir, name, obj in rows:
+                    out.append(f"| {ir:,.0f} | `{name[:100]}` | {obj} |")
     return out
 
 
@@ -180,19 +252,44 @@ def reload(r: dict) -> list[str]:
     return out
 
 
+HEADINGS = {"micro": "### 1. Micro", "callgrind": "### 2. Instructions per reply",
+            "macro": "### 3. Throughput", "reload": "### 4. Changing URIs"}
+
+
+def previous_sections(text: str) -> dict[str, str]:
+    """The sections of the results block already in the document, by part:
+    a part measured before but not in this work dir keeps what it had."""
+    m = re.search(re.escape(BEGIN) + r"(.*?)" + re.escape(END), text, flags=re.S)
+    if not m:
+        return {}
+    out = {}
+    for chunk in re.split(r"(?m)^(?=### )", m.group(1)):
+        for part, heading in HEADINGS.items():
+            if chunk.startswith(heading):
+                out[part] = chunk.rstrip("\n")
+    return out
+
+
 def main() -> None:
     results = bl.work_dir() / "results"
+    text = DOC.read_text() if DOC.exists() else f"# Performance\n\n{BEGIN}\n{END}\n"
+    previous = previous_sections(text)
+    loaded = {name: json.loads((results / f"{name}.json").read_text())
+              for name in ("micro", "macro", "reload") if (results / f"{name}.json").exists()}
+    cg = callgrind_results(results)
+    if cg:
+        loaded["callgrind"] = cg
     parts = {"micro": micro, "callgrind": callgrind, "macro": macro, "reload": reload}
     lines = [BEGIN, "", "## Measured", ""] + machine() + [""]
     for name, render in parts.items():
-        path = results / f"{name}.json"
-        if path.exists():
-            lines += render(json.loads(path.read_text())) + [""]
+        if name in loaded:
+            lines += render(loaded[name]) + [""]
+        elif name in previous:
+            lines += [previous[name], ""]
         else:
             lines += [f"### {name}: not measured yet (`make bench-{name}`)", ""]
     lines.append(END)
     block = "\n".join(lines)
-    text = DOC.read_text() if DOC.exists() else f"# Performance\n\n{BEGIN}\n{END}\n"
     if BEGIN not in text:
         text += f"\n{BEGIN}\n{END}\n"
     text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, text, flags=re.S)
