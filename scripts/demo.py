@@ -505,6 +505,7 @@ def run(args: argparse.Namespace) -> int:
         check_lab_fits(family)
 
     print("kea-lwm2m demo: a device asks DHCP for its LwM2M bootstrap server\n")
+    Report.info("kea", lab.kea_under_test().describe())
     Report.info("hook", _relative(hook) if hook else "none: Kea's own option-data (--without-hook)")
     Report.info("configuration", f"{_relative(KEA_CONFIG)}/{{"
                 + ", ".join([f.config_file.name for f in families] + [STORE_FILE.name]) + "}")
