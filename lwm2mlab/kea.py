@@ -373,13 +373,17 @@ class KeaServer:
     hooks only from `hooks_dir` (KEA_HOOKS_PATH; default: the folder of the
     first hook in `body`, else of the hook under test).  `wrapper`: a command
     Kea runs under, from the same installation (e.g. valgrind); `binds`: more
-    host folders a root must see (files the wrapper writes).  Start happens
-    in __init__; use as a context manager.
+    host folders a root must see (files the wrapper writes).  `bind_hooks`
+    False: the hooks come from the installation itself (a package installed
+    into the root), so the hook folders are not shown from this machine,
+    which would hide the root's own.  Start happens in __init__; use as a
+    context manager.
     """
 
     def __init__(self, lab: Lab, family: int, body: dict, start_timeout: float = 15.0,
                  install: KeaInstall | None = None, hooks_dir: Path | None = None,
-                 wrapper: tuple[str, ...] = (), binds: tuple[Path, ...] = ()) -> None:
+                 wrapper: tuple[str, ...] = (), binds: tuple[Path, ...] = (),
+                 bind_hooks: bool = True) -> None:
         assert family in (4, 6)
         self.lab, self.family = lab, family
         self.install = install or kea_under_test()
@@ -395,7 +399,8 @@ class KeaServer:
             hooks_dir = libraries[0].parent if libraries else hook_path(self.install).parent
         self.hooks_dir = Path(os.path.abspath(hooks_dir))
         # Host folders Kea must see when it runs from a root (beside /tmp and the repo).
-        self.binds = [self.hooks_dir, *(lib.parent for lib in libraries), *binds]
+        hook_folders = [self.hooks_dir, *(lib.parent for lib in libraries)] if bind_hooks else []
+        self.binds = [*hook_folders, *binds]
         # A command Kea runs under, from the same installation (e.g. valgrind).
         self.wrapper = tuple(wrapper)
         # With the lab's own logger, "started" is read from the log.
