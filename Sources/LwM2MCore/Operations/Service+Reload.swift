@@ -102,8 +102,14 @@ extension Service {
     /// (`lwm2m-reload` answers with it anyway). A store read while its writer
     /// was still at work (truncated, half written) is read again at the next
     /// tick instead of being reported, so only what the writer left is.
+    ///
+    /// "Unchanged" is what the read itself found: the stamps of the files as
+    /// read equal those of the attempt before. A re-read is requested when no
+    /// stamp differs, but its thread reads later, and a writer may truncate
+    /// the store in between: that read found a changed file, not a settled one.
     private func finishReload(_ prepared: BackgroundLoad.Prepared, parameters: HookParameters,
                               family: AddressFamily, forced: Bool, state: inout State) -> ReloadOutcome {
+        let unchangedReRead = !prepared.changed && prepared.attempt.files.stamps == state.operations.watched.stamps
         state.operations.attempted(prepared.attempt)
         switch prepared.attempt.result {
         case .success where prepared.sameAsServed:
@@ -128,11 +134,11 @@ extension Service {
             state.operations.loadSucceeded(snapshot, certificates: prepared.certificates, now: now())
             return .reloaded(entries: snapshot.entryCount)
         case .failure(let error):
-            let settled = forced || !prepared.changed || !prepared.attempt.files.racy
+            let settled = forced || unchangedReRead || !prepared.attempt.files.racy
             let reported = state.operations.loadFailed(error, attempt: prepared.attempt, serving: publisher.current,
                                                        report: settled ? .onceNew : .notYet)
             // A re-read of a failure already reported is not a new attempt.
-            if settled && !prepared.changed && !reported { return .unchanged }
+            if settled && unchangedReRead && !reported { return .unchanged }
             if settled { state.operations.pendingReloadFailed &+= 1 }
             return .failed(error.description)
         }
