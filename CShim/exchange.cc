@@ -59,7 +59,7 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
         exchange.query_type = query->getType();
         exchange.response_type = response->getType();
 
-        const kea::ConstSubnetPtr subnet = kea::replySubnet(handle, v4);
+        const kea::ConstSubnetPtr subnet = kea::replySubnet(handle, query, v4);
         readSubnetFacts(subnet, response.get(), response4, exchange);
 
         OptionValue requested(query.get(), v4 ? DHO_DHCP_PARAMETER_REQUEST_LIST : D6O_ORO);

@@ -17,7 +17,7 @@ namespace kea {
 #if LWM2M_SEND_CARRIES_SUBNET
 
 ConstSubnetPtr
-replySubnet(CalloutHandle& handle, bool v4) {
+replySubnet(CalloutHandle& handle, const PktPtr& query, bool v4) {
     if (!v4) {
         CalloutSubnet6Ptr subnet;
         handle.getArgument("subnet6", subnet);
@@ -31,12 +31,11 @@ replySubnet(CalloutHandle& handle, bool v4) {
     // A DHCPINFORM reply carries no subnet (kea_compat.h): select it as
     // Kea's own Dhcpv4Srv::selectSubnet does, from the query's addresses,
     // interface and classes. Only INFORM pays for it.
-    Pkt4Ptr query;
-    handle.getArgument("query4", query);
-    if (!query || query->getType() != DHCPINFORM) {
+    Pkt4Ptr query4 = boost::dynamic_pointer_cast<Pkt4>(query);
+    if (!query4 || query4->getType() != DHCPINFORM) {
         return (ConstSubnetPtr());
     }
-    return (CfgMgr::instance().getCurrentCfg()->getCfgSubnets4()->selectSubnet(CfgSubnets4::initSelector(query)));
+    return (CfgMgr::instance().getCurrentCfg()->getCfgSubnets4()->selectSubnet(CfgSubnets4::initSelector(query4)));
 }
 
 #else
@@ -70,7 +69,7 @@ rememberSelectedSubnet(CalloutHandle& handle, const char* callout, const char* a
 } // namespace
 
 ConstSubnetPtr
-replySubnet(CalloutHandle& handle, bool) {
+replySubnet(CalloutHandle& handle, const PktPtr&, bool) {
     ConstSubnetPtr subnet;
     try {
         handle.getContext(SUBNET_CONTEXT, subnet);

@@ -14,6 +14,7 @@
 
 #include <asiolink/interval_timer.h>
 #include <asiolink/io_service.h>
+#include <dhcp/pkt.h>
 #include <dhcpsrv/subnet.h>
 #include <hooks/callout_handle.h>
 #include <hooks/hooks.h>
@@ -60,10 +61,10 @@ using CalloutSubnet4Ptr = isc::dhcp::Subnet4Ptr;
 using CalloutSubnet6Ptr = isc::dhcp::Subnet6Ptr;
 #endif
 
-/// The subnet Kea selected for the query pkt4_send / pkt6_send is answering
-/// (`v4`: which of the two), or null when Kea selected none. Throws what
-/// `getArgument` throws.
-ConstSubnetPtr replySubnet(isc::hooks::CalloutHandle& handle, bool v4);
+/// The subnet Kea selected for `query`, which pkt4_send / pkt6_send is
+/// answering (`v4`: which of the two), or null when Kea selected none.
+/// Throws what `getArgument` throws.
+ConstSubnetPtr replySubnet(isc::hooks::CalloutHandle& handle, const isc::dhcp::PktPtr& query, bool v4);
 
 /// A new IntervalTimer on `io_service`: its constructor took `IOService&` up
 /// to Kea 2.5.4 and takes `const IOServicePtr&` since 2.5.7.
