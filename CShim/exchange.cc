@@ -15,7 +15,6 @@
 #include <dhcp/dhcp6.h>
 #include <dhcp/pkt4.h>
 
-#include <boost/make_shared.hpp>
 
 #include <atomic>
 #include <cstring>
@@ -118,8 +117,8 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
                 LOG_DEBUG(logger, DBG_PACKET, LWM2M_OPTION_ALREADY_PRESENT).arg(response->getLabel()).arg(span.code);
                 continue;
             }
-            response->addOption(boost::make_shared<WireOption>(universe, span.code,
-                                                               buffer.data() + span.offset, span.length));
+            response->addOption(sharedWireOption(universe, span.code, answer.snapshot_serial, span.key,
+                                                 buffer.data() + span.offset, span.length));
             octets += span.length;
         }
 

@@ -32,6 +32,20 @@ private:
     std::vector<uint8_t> wire_;
 };
 
+/// The option for these wire bytes, built once per packet thread and reused
+/// for later replies with the same bytes, as Kea adds its configured
+/// option-data objects to every reply instead of building new ones: the
+/// object is never changed after it is built, so replies may share it.
+///
+/// `serial` and `key` name the bytes (lwm2m_answer.snapshot_serial,
+/// lwm2m_option_span.key): a new snapshot (a reload) has another serial and
+/// misses. Each thread keeps a few recent options (bounded, whatever the
+/// store's size); a miss builds a new one. Throws only what allocation
+/// throws.
+isc::dhcp::OptionPtr sharedWireOption(isc::dhcp::Option::Universe universe, uint16_t code,
+                                      uint64_t serial, uint32_t key,
+                                      const uint8_t* wire, size_t length);
+
 } // namespace lwm2m
 
 #endif

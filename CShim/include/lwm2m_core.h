@@ -178,6 +178,10 @@ typedef struct lwm2m_option_span {
     uint16_t code;
     uint32_t offset;
     uint32_t length;
+    /** Names these bytes within the snapshot answer->snapshot_serial: two
+        answers with the same serial and key carry the same bytes, so the
+        shim may reuse what it built from them. */
+    uint32_t key;
 } lwm2m_option_span;
 
 /** What happened, for logs and statistics. */
@@ -239,6 +243,9 @@ typedef struct lwm2m_answer {
     /** The option codes of the snapshot in service (for the log). */
     uint16_t uri_code;
     uint16_t certificate_code;
+    /** The snapshot that answered; distinct for every snapshot the process
+        builds (see lwm2m_option_span.key). */
+    uint64_t snapshot_serial;
 } lwm2m_answer;
 
 /** What lwm2m_core_answer() returns. */

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Everything a packet needs, built once when the store loads and never
 /// changed afterwards: the entries of one family with their option bytes
 /// pre-encoded, and lookup tables. Packets only read it, from any thread.
@@ -5,6 +7,11 @@ public final class Snapshot: @unchecked Sendable {
     // @unchecked: the raw buffers below are written only in init and freed
     // in deinit; in between every thread only reads them.
     public let family: AddressFamily
+    /// Distinct for every snapshot this process builds: with an option's
+    /// `Answer.uriKey` / `certificateKey` it names that option's bytes, so a
+    /// caller may keep what it built from them (the shim reuses the option
+    /// object) until the serial changes.
+    public let serial: UInt64
     public let parameters: HookParameters
     public let store: Store
     /// One allocation holding every entry of this family in store order (the
@@ -87,6 +94,9 @@ public final class Snapshot: @unchecked Sendable {
         Record(at: UnsafeRawPointer(arena + slot))
     }
 
+    /// The last serial given out.
+    private static let serials = Atomic<UInt64>(0)
+
     /// Offsets stay below this (UInt32 in the tables; a store would need
     /// gigabytes of URIs to reach it).
     private static let arenaLimit = Int(UInt32.max) - 65_536
@@ -94,6 +104,7 @@ public final class Snapshot: @unchecked Sendable {
     /// Encodes `store` for a server of `family` with the codes in `parameters`.
     public init(store: Store, parameters: HookParameters, family: AddressFamily) {
         self.family = family
+        serial = Self.serials.add(1, ordering: .relaxed).newValue
         self.parameters = parameters
         self.store = store
         uriCode = parameters.bootstrapURICode
@@ -383,11 +394,13 @@ public final class Snapshot: @unchecked Sendable {
         if uriLength > 0 {
             output.copyMemory(from: arena + slots.uri + Record.size, byteCount: uriLength)
             answer.uri = 0..<uriLength
+            answer.uriKey = UInt32(truncatingIfNeeded: slots.uri + Record.size)
             answer.flags.insert(.sentURI)
         }
         if certificateLength > 0, let certificate = certificateEntry {
             (output + uriLength).copyMemory(from: arena + Int(certificate.certificateOffset), byteCount: certificateLength)
             answer.certificate = uriLength..<needed
+            answer.certificateKey = certificate.certificateOffset
             answer.flags.insert(.sentCertificate)
         }
         return answer
@@ -425,6 +438,10 @@ public struct Answer: Sendable, Equatable {
     public var uri: Range<Int>? = nil
     /// Where the certificate option's wire bytes were written.
     public var certificate: Range<Int>? = nil
+    /// Within the snapshot (`Snapshot.serial`), equal keys mean equal wire
+    /// bytes: where the URI's and the certificate's bytes were copied from.
+    public var uriKey: UInt32 = 0
+    public var certificateKey: UInt32 = 0
     /// Set when the buffer was too small: the capacity needed.
     public var bytesNeeded = 0
 

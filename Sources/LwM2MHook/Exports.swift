@@ -133,13 +133,14 @@ private func fill(_ answer: UnsafeMutablePointer<lwm2m_answer>, from x: lwm2m_ex
     answer.pointee.bytes_needed = decision.bytesNeeded
     answer.pointee.uri_code = snapshot.uriCode
     answer.pointee.certificate_code = snapshot.certificateCode
+    answer.pointee.snapshot_serial = snapshot.serial
     var count: UInt32 = 0
     if let range = decision.uri {
-        answer.pointee.options.0 = span(snapshot.uriCode, range)
+        answer.pointee.options.0 = span(snapshot.uriCode, range, key: decision.uriKey)
         count = 1
     }
     if let range = decision.certificate {
-        let value = span(snapshot.certificateCode, range)
+        let value = span(snapshot.certificateCode, range, key: decision.certificateKey)
         if count == 0 { answer.pointee.options.0 = value } else { answer.pointee.options.1 = value }
         count += 1
     }
@@ -147,6 +148,7 @@ private func fill(_ answer: UnsafeMutablePointer<lwm2m_answer>, from x: lwm2m_ex
     return decision.bytesNeeded > 0 ? LWM2M_ANSWER_STATUS_BUFFER_TOO_SMALL.abiValue : LWM2M_ANSWER_STATUS_DONE.abiValue
 }
 
-private func span(_ code: UInt16, _ range: Range<Int>) -> lwm2m_option_span {
-    lwm2m_option_span(code: code, offset: UInt32(clamping: range.lowerBound), length: UInt32(clamping: range.count))
+private func span(_ code: UInt16, _ range: Range<Int>, key: UInt32) -> lwm2m_option_span {
+    lwm2m_option_span(code: code, offset: UInt32(clamping: range.lowerBound), length: UInt32(clamping: range.count),
+                      key: key)
 }

@@ -88,6 +88,28 @@ struct SnapshotTests {
         #expect(unselected.0.flags == [.noEntry])
     }
 
+
+    @Test func keysNameTheBytesWithinOneSnapshot() {
+        // The shim reuses the option it built for (serial, key): equal keys
+        // must mean equal bytes, and another snapshot another serial.
+        let v6 = snapshot(.v6)
+        #expect(snapshot(.v4).serial != snapshot(.v4).serial)
+        var first = TestExchange(family: .v6, queryType: 1, responseType: 2, subnetID: 7,
+                                 prefix: ([0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 64),
+                                 requested: [0, 200, 0, 201])
+        first.replySize = 100
+        let (a, aBytes) = first.run(v6)
+        let (b, bBytes) = first.run(v6)
+        #expect(a.flags == [.sentURI, .sentCertificate])
+        #expect(a.uriKey == b.uriKey && a.certificateKey == b.certificateKey && aBytes == bBytes)
+        #expect(a.uriKey != a.certificateKey)
+
+        let v4 = snapshot(.v4)
+        let (byPrefix, _) = TestExchange(requested: [224]).run(v4)
+        let (byID, _) = TestExchange(subnetID: 2, requested: [224]).run(v4)
+        #expect(byPrefix.flags == [.sentURI] && byID.flags == [.sentURI])
+        #expect(byPrefix.uriKey != byID.uriKey, "two entries' URIs differ, so must their keys")
+    }
     @Test("only replies that configure a client", arguments: [
         (UInt8(1), UInt8(2), true), (3, 5, true), (8, 5, true), (3, 6, false), (7, 5, false), (4, 5, false),
     ])
