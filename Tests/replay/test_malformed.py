@@ -44,7 +44,6 @@ import socket
 import struct
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from scapy.layers.dhcp import BOOTP, DHCP
@@ -194,7 +193,7 @@ def expected_entry(suite, case: Case, query: lab.Message) -> lab.Entry | None:
     cert = suite.certs["small"].der
     if case.family == 4:
         raw = query.raw
-        htype, hlen = raw[1], raw[2]
+        hlen = raw[2]
         if hlen == 6 and raw[28:34] == HOST_MAC:      # whatever the hardware type
             return lab.Entry(HOST_URIS["hw"].encode(), cert)
         if query.value(61) == HOST_CLIENT_ID:
