@@ -61,6 +61,7 @@ SEED = int(os.environ.get("KEA_LWM2M_MALFORMED_SEED") or secrets.randbits(32))
 COUNT = int(os.environ.get("KEA_LWM2M_MALFORMED_COUNT", "1500"))
 BATCH = 48                      # queries sent back to back, then the replies are read
 QUIET = 0.25                    # a batch is done when nothing came for this long
+CONTROL_WAIT = 5.0              # ... and its control query is answered, or after this
 
 MAGIC = bytes.fromhex("63825363")
 V4_CODES, V6_CODES = lab.DEFAULT_CODES[4], lab.DEFAULT_CODES[6]
@@ -99,7 +100,7 @@ def storm_servers(hook, suite, tmp_path_factory):
     ]
     store.write_text(json.dumps(doc, indent=2))
     print(f"\nmalformed-packet storm: seed {SEED} (KEA_LWM2M_MALFORMED_SEED), "
-          f"{COUNT} queries per family, Kea {lab.kea_under_test().describe()}")
+          f"{COUNT} queries per family, {lab.kea_under_test().describe()}")
     with lab.Lab() as net, \
             QuietKea(net, 4, suite.body(4, hook, store)) as k4, \
             QuietKea(net, 6, suite.body(6, hook, store)) as k6:
@@ -582,8 +583,15 @@ def storm(net: lab.Lab, cases: list, family: int, undecodable: list) -> dict:
                     socks[case.relay] = sock
                 dst = (lab.SERVER4, 67) if family == 4 else (lab.SERVER6, 547)
                 socks[case.relay].sendto(bytes(case.frame[UDP].payload), dst)
-            last = time.monotonic()
-            while time.monotonic() - last < QUIET:
+            # The batch is done when its control query has its reply and
+            # nothing came for QUIET seconds (CONTROL_WAIT at most: a busy
+            # machine may delay Kea).
+            controls = [c.xid for c in cases[start:start + BATCH] if c.control]
+            last = begun = time.monotonic()
+            while time.monotonic() - begun < CONTROL_WAIT:
+                answered = all(x in replies for x in controls)
+                if answered and time.monotonic() - last >= QUIET:
+                    break
                 if not select.select([cap], [], [], QUIET)[0]:
                     continue
                 data, addr = cap.recvfrom(65535)
@@ -691,7 +699,7 @@ def tag_of(mutation: str) -> str:
 def report(family: int, sent: Counter, answered: Counter) -> None:
     kinds = ["discover", "request", "inform"] if family == 4 else \
         ["solicit", "request", "information-request"]
-    rows = [f"DHCPv{family} storm, Kea {lab.kea_under_test().describe()}, seed {SEED}:"]
+    rows = [f"DHCPv{family} storm, {lab.kea_under_test().describe()}, seed {SEED}:"]
     for tag in kinds + ["control"] + sorted(set(sent) - set(kinds) - {"control"}):
         rows.append(f"  {tag:24s} sent {sent[tag]:5d}  answered {answered[tag]:5d}")
     print("\n".join(rows))
