@@ -61,9 +61,18 @@ completeReply(CalloutHandle& handle, const char* callout, const PktPtr& query, c
         const kea::ConstSubnetPtr subnet = kea::replySubnet(handle, query, v4);
         readSubnetFacts(subnet, response.get(), response4, exchange);
 
-        OptionValue requested(query.get(), v4 ? DHO_DHCP_PARAMETER_REQUEST_LIST : D6O_ORO);
+        // DHCPv4: the PRL and option 57 as the client sent them (RFC 3396
+        // instances joined, option 57's own length), else Kea's parsed option
+        // (a query without received data).
+        OptionValue requested;
+        if (!v4 || !requested.readDhcpv4Wire(query.get(), DHO_DHCP_PARAMETER_REQUEST_LIST)) {
+            requested.read(query.get(), v4 ? DHO_DHCP_PARAMETER_REQUEST_LIST : D6O_ORO);
+        }
         exchange.requested_options = requested.bytes;
-        OptionValue max_size(v4 ? query.get() : nullptr, DHO_DHCP_MAX_MESSAGE_SIZE);
+        OptionValue max_size;
+        if (v4 && !max_size.readDhcpv4Wire(query.get(), DHO_DHCP_MAX_MESSAGE_SIZE)) {
+            max_size.read(query.get(), DHO_DHCP_MAX_MESSAGE_SIZE);
+        }
         exchange.max_message_size = max_size.bytes;
         exchange.reply_size = response4 ? dhcpv4WireSize(*response4) : response->len();
         // The codes the reply carries already (option-data, other hooks):

@@ -66,6 +66,61 @@ OptionValue::read(Pkt* query, uint16_t code) {
     borrow(value);
 }
 
+bool
+OptionValue::readDhcpv4Wire(const Pkt* query, uint8_t code) {
+    bytes = { nullptr, 0 };
+    option.reset();
+    value.clear();
+    if (!query) {
+        return (false);
+    }
+    // 236 octets of fixed fields and the magic cookie come before the options.
+    constexpr size_t options_start = 240;
+    const std::vector<uint8_t>& wire = query->data_;
+    const uint8_t* first = nullptr;
+    size_t first_length = 0;
+    size_t instances = 0;
+    size_t at = options_start;
+    while (at < wire.size()) {
+        const uint8_t type = wire[at];
+        if (type == DHO_PAD) {
+            ++at;
+            continue;
+        }
+        if (type == DHO_END || wire.size() - at < 2) {
+            break;
+        }
+        const size_t length = wire[at + 1];
+        if (length > wire.size() - at - 2) {
+            break;
+        }
+        const uint8_t* data = wire.data() + at + 2;
+        if (type == code) {
+            if (instances == 0) {
+                first = data;
+                first_length = length;
+            } else {
+                if (instances == 1) {
+                    value.assign(first, first + first_length);
+                }
+                value.insert(value.end(), data, data + length);
+            }
+            ++instances;
+        }
+        at += 2 + length;
+    }
+    if (instances == 0) {
+        return (false);
+    }
+    if (instances == 1) {
+        bytes.data = first_length > 0 ? first : reinterpret_cast<const uint8_t*>("");
+        bytes.length = first_length;
+    } else {
+        borrow(value);
+    }
+    return (true);
+}
+
 void
 OptionalFacts::read(uint32_t wanted, bool v4, const PktPtr& query, const kea::ConstSubnetPtr& selected,
                     lwm2m_exchange& exchange) {

@@ -42,6 +42,18 @@ struct OptionValue {
     /// untyped option.
     void read(isc::dhcp::Pkt* query, uint16_t code);
 
+    /// Reads DHCPv4 option `code` from the query as the client sent it:
+    /// every instance in the options field, concatenated (RFC 3396), walked
+    /// as Kea walks it (pads skipped, END or an option running past the end
+    /// stops the walk). Kea 2.2 and 2.6 fuse the instances of a typed option
+    /// (PRL, option 57) into an empty untyped one, and every version reads
+    /// option 57 of three or more octets as its first two: the wire is the
+    /// only place that still has the client's value. Borrows the packet's
+    /// buffer when there is one instance. Returns false, with the value
+    /// absent, when the options field does not have the code (or `query` has
+    /// no received data).
+    bool readDhcpv4Wire(const isc::dhcp::Pkt* query, uint8_t code);
+
 private:
     void borrow(const std::vector<uint8_t>& data) {
         bytes.data = data.empty() ? reinterpret_cast<const uint8_t*>("") : data.data();

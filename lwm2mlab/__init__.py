@@ -20,7 +20,8 @@ resort at interpreter exit.
 
 Environment: KEA_LWM2M_KEA (2.2, 2.6 or 3.0; default the machine's Kea),
 KEA_LWM2M_HOOK (default: the hook ``make build`` makes for that Kea),
-KEA_LWM2M_KEEP_TMP=1 (keep Kea's folders).  Needs root, the standard library
+KEA_LWM2M_KEEP_TMP=1 (keep Kea's folders), KEA_LWM2M_KEA_PRELOAD (a library the
+machine's Kea preloads: the sanitizer runtime of `make build-asan`'s hook).  Needs root, the standard library
 and scapy.
 """
 
@@ -33,8 +34,9 @@ from .dhcp import (Message, decode, decode4, decode6, decode_reply, describe, dh
 from .kea import (DEFAULT_BINDS, HOOK_NAME, KNOWN_VERSIONS, KeaError, KeaInstall,
                   KeaInstallError, KeaServer, Resources, base_config, built_hook, elf_needed,
                   hook_libraries, hook_path, host_version, kea_under_test)
-from .model import (DEFAULT_CODES, V4_MAX_SIZE, V4_MIN_SIZE, Entry, lwm2m_problems,
-                    requested_codes, selected_subnet, size_limit, v4_encoded_len, write_store)
+from .model import (DEFAULT_CODES, V4_MAX_SIZE, V4_MIN_SIZE, V6_MAX_REPLY, Entry,
+                    lwm2m_problems, requested_codes, selected_subnet, size_limit, v4_encoded_len,
+                    write_store)
 from .netns import (CLIENT4, CLIENT6, CLIENT6_LL, CLIENT_IF, CLIENT_MAC, DHCP4_PORTS,
                     DHCP6_PORTS, RELAY4, REPO, SERVER4, SERVER6, SERVER6_LL, SERVER_DUID,
                     SERVER_DUID_LLADDR, SERVER_DUID_TIME, SERVER_IF, SERVER_MAC, SUBNETS, Lab,

@@ -158,9 +158,15 @@ class KeaInstall:
         sockets and write logs/leases only in these folders; 2.2 ignores the
         ones it does not know)."""
         folder = str(workdir)
-        return {"KEA_PIDFILE_DIR": folder, "KEA_LOCKFILE_DIR": folder,
-                "KEA_CONTROL_SOCKET_DIR": folder, "KEA_LOG_FILE_DIR": folder,
-                "KEA_DHCP_DATA_DIR": folder, "KEA_HOOKS_PATH": str(hooks_dir)}
+        env = {"KEA_PIDFILE_DIR": folder, "KEA_LOCKFILE_DIR": folder,
+               "KEA_CONTROL_SOCKET_DIR": folder, "KEA_LOG_FILE_DIR": folder,
+               "KEA_DHCP_DATA_DIR": folder, "KEA_HOOKS_PATH": str(hooks_dir)}
+        # A sanitizer runtime the hook under test needs (make replay-test-asan):
+        # preloaded into the machine's Kea, which is not instrumented itself.
+        preload = os.environ.get("KEA_LWM2M_KEA_PRELOAD")
+        if preload and self.is_host:
+            env["LD_PRELOAD"] = preload
+        return env
 
     # -- running its binaries ---------------------------------------------------
 

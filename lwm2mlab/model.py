@@ -18,6 +18,7 @@ from .dhcp import Message
 from .netns import subnet_marker
 
 V4_MIN_SIZE, V4_MAX_SIZE = 576, 1500
+V6_MAX_REPLY = 1452     # dhcpv6-max-reply-size by default: octets of UDP payload
 DEFAULT_CODES = {4: (224, 225), 6: (200, 201)}   # (bootstrap-uri, server-certificate)
 
 
@@ -50,19 +51,25 @@ class Entry:
 
 
 def requested_codes(query: Message) -> set[int]:
-    """Codes in the client's PRL (v4 option 55) or ORO (v6 option 6)."""
+    """Codes in the client's PRL (v4 option 55, every instance: RFC 3396) or
+    ORO (v6 option 6, two octets per code; a trailing odd octet is ignored)."""
     if query.family == 4:
         return set(query.value(55) or b"")
     oro = query.value(6) or b""
-    return {int.from_bytes(oro[i:i + 2], "big") for i in range(0, len(oro), 2)}
+    return {int.from_bytes(oro[i:i + 2], "big") for i in range(0, len(oro) - 1, 2)}
 
 
 def size_limit(query: Message, default: int = V4_MIN_SIZE) -> int | None:
-    """DHCPv4 reply size limit: option 57 clamped to 576..1500, else `default`."""
+    """DHCPv4 reply size limit: option 57 clamped to 576..1500, else `default`.
+
+    Option 57 is two octets (RFC 2132 section 9.10); its value is all its
+    instances concatenated (RFC 3396), and a value of any other length is
+    ignored, as if the option were absent.
+    """
     if query.family != 4:
         return None
     mms = query.value(57)
-    if mms is None:
+    if mms is None or len(mms) != 2:
         return default
     return min(max(int.from_bytes(mms, "big"), V4_MIN_SIZE), V4_MAX_SIZE)
 
@@ -75,7 +82,7 @@ def v4_encoded_len(value_len: int) -> int:
 
 def lwm2m_problems(query: Message, reply: Message, entry: Entry | None,
                    codes: tuple[int, int] | None = None, default_max: int = V4_MIN_SIZE,
-                   foreign: Iterable[bytes] = ()) -> list[str]:
+                   foreign: Iterable[bytes] = (), v6_max: int = V6_MAX_REPLY) -> list[str]:
     """Everything wrong with the LwM2M options of `reply` to `query`.
 
     `entry` is the store entry of the subnet Kea selected (None: no entry).
@@ -83,9 +90,12 @@ def lwm2m_problems(query: Message, reply: Message, entry: Entry | None,
     has a value; exact URI bytes; certificate value 0x04+DER; DHCPv4 values
     over 255 bytes split into consecutive same-code options of 255 bytes
     except the last; DHCPv6 one option each, in the client message, never in
-    the relay layer; DHCPv4 IP total length <= limit, and the certificate
-    left out exactly when it would not fit; no byte string from `foreign`
-    (other subnets' values) anywhere in the reply.  Returns [] when all hold.
+    the relay layer; DHCPv4 IP total length <= limit, and an option left
+    out exactly when it would not fit (the certificate first); DHCPv6: a
+    reply with LwM2M options, as sent (UDP payload, relay layers included),
+    within `v6_max` (dhcpv6-max-reply-size), an option left out exactly when
+    it would not fit; no byte string from `foreign` (other subnets' values)
+    anywhere in the reply.  Returns [] when all hold.
     """
     codes = codes or DEFAULT_CODES[reply.family]
     wanted = requested_codes(query)
@@ -106,7 +116,10 @@ def lwm2m_problems(query: Message, reply: Message, entry: Entry | None,
                                 "want 255-byte parts and a non-empty last one")
     if reply.family == 4 and 52 in reply.codes():
         problems.append("option overload (52) used: options hidden in sname/file")
-    if limit is not None and reply.ip_total_length > limit:
+    # Kea's own reply may exceed the limit (a long client-id or
+    # relay-agent-info echoed back); one the hook added to must not.
+    added = positions[codes[0]] + positions[codes[1]]
+    if limit is not None and reply.ip_total_length > limit and added:
         problems.append(f"IP total length {reply.ip_total_length} > limit {limit}")
     relay_codes = {c for c, _ in reply.relay_options} & set(codes)
     if relay_codes:
@@ -116,7 +129,18 @@ def lwm2m_problems(query: Message, reply: Message, entry: Entry | None,
     got_uri, got_cert = reply.value(uri_code), reply.value(cert_code)
     want_uri = expect[uri_code] if uri_code in wanted else None
     want_cert = expect[cert_code] if cert_code in wanted else None
-    if got_uri != want_uri:
+    if reply.family == 6 and len(reply.raw) > v6_max and (got_uri or got_cert):
+        problems.append(f"DHCPv6 reply of {len(reply.raw)} octets > limit {v6_max} "
+                        "with LwM2M options")
+    # The URI is left out only when it does not fit either (a reply Kea made
+    # large, e.g. by echoing a long client-id or relay-agent-info).
+    if reply.family == 4:
+        uri_left_out = (got_uri is None and want_uri is not None and limit is not None
+                        and reply.ip_total_length + v4_encoded_len(len(want_uri)) > limit)
+    else:
+        uri_left_out = (got_uri is None and want_uri is not None
+                        and len(reply.raw) + 4 + len(want_uri) > v6_max)
+    if got_uri != want_uri and not uri_left_out:
         problems.append(f"bootstrap URI (code {uri_code}) is {got_uri!r}, want {want_uri!r}")
     if want_cert is None:
         if got_cert is not None:
@@ -128,7 +152,8 @@ def lwm2m_problems(query: Message, reply: Message, entry: Entry | None,
                             f"{got_cert[:16].hex()}..., want {len(want_cert)} bytes "
                             f"{want_cert[:16].hex()}...")
     elif limit is None:
-        problems.append(f"certificate (code {cert_code}) missing")
+        if len(reply.raw) + 4 + len(want_cert) <= v6_max:
+            problems.append(f"certificate (code {cert_code}) missing")
     elif reply.ip_total_length + v4_encoded_len(len(want_cert)) <= limit:
         problems.append(f"certificate (code {cert_code}) left out although it fits: "
                         f"{reply.ip_total_length} + {v4_encoded_len(len(want_cert))} <= {limit}")

@@ -39,6 +39,21 @@ libdir=$kea_libdir
 libraries=("${kea_libraries[@]}")
 
 cxxflags=(-ICShim/include -ICShim -I"$work/gen" "${kea_cxxflags[@]}" -g -Wall -Wno-deprecated-declarations -ICShim/kea-compat)
+# SANITIZE=address,undefined (make build-asan): the shim is compiled with
+# those sanitizers, every finding fatal, and the hook is linked against the
+# toolchain's shared ASan runtime (which holds the UBSan handlers too).
+# kea-dhcp4 is not instrumented: it must preload that runtime
+# (docs/reliability.md, Sanitizers).
+sanitizer_link=()
+if [ -n "${SANITIZE:-}" ]; then
+    cxxflags+=(-fsanitize="$SANITIZE" -fno-sanitize-recover=all -fno-omit-frame-pointer)
+    asan_runtime=$("$CXX" -print-file-name=libclang_rt.asan-x86_64.so)
+    if [ ! -e "$asan_runtime" ]; then
+        echo "build-hook.sh: $CXX has no shared ASan runtime (libclang_rt.asan-x86_64.so)" >&2
+        exit 1
+    fi
+    sanitizer_link=("$asan_runtime" -Xlinker -rpath -Xlinker "$(dirname "$asan_runtime")")
+fi
 sources=(CShim/*.cc "$work/gen/messages.cc")
 objects=()
 for source in "${sources[@]}"; do
@@ -52,7 +67,7 @@ printf '%s\n' "${sources[@]}" | xargs -P "$(nproc)" -I{} sh -c \
 # toolchain (static stdlib) and dlcloses it on every reconfiguration: Swift
 # images must never be unmapped (nodelete). -z defs: a missing symbol is a
 # link error here, not a dlopen failure inside kea-dhcp4.
-"$SWIFTC" -emit-library -static-stdlib -o "$OUT" "${objects[@]}" "$CORE" \
+"$SWIFTC" -emit-library -static-stdlib -o "$OUT" "${objects[@]}" "$CORE" ${sanitizer_link[@]+"${sanitizer_link[@]}"} \
     -L"$work/lib" "${libraries[@]}" -lstdc++ -l_FoundationCollections -l_FoundationCShims \
     -Xlinker -z -Xlinker nodelete -Xlinker -z -Xlinker defs \
     -Xlinker --version-script="$PWD/CShim/exports.map" \

@@ -53,6 +53,36 @@ def _stale_namespaces():
     yield
 
 
+def _sanitizer_reports() -> set[Path]:
+    folder = os.environ.get("KEA_LWM2M_SANITIZER_LOGS")
+    return set(Path(folder).glob("*")) if folder and Path(folder).is_dir() else set()
+
+
+def _report_text(paths) -> str:
+    return "\n".join(f"--- {p}\n{p.read_text(errors='replace')[:4000]}" for p in sorted(paths))
+
+
+@pytest.fixture(autouse=True)
+def _no_sanitizer_report():
+    """With KEA_LWM2M_SANITIZER_LOGS (make replay-test-asan: the folder of the
+    sanitizers' log_path), a report written during a test fails that test."""
+    before = _sanitizer_reports()
+    yield
+    new = _sanitizer_reports() - before
+    if new:
+        pytest.fail("sanitizer report(s) from Kea with the hook:\n" + _report_text(new))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_sanitizer_report_at_exit():
+    """Reports written while module fixtures stop Kea fail the run as well."""
+    before = _sanitizer_reports()
+    yield
+    new = _sanitizer_reports() - before
+    if new:
+        pytest.fail("sanitizer report(s) from Kea with the hook:\n" + _report_text(new))
+
+
 @pytest.fixture(scope="session")
 def hook() -> Path:
     """Path of the built hook; skips (or fails, KEA_LWM2M_REQUIRE_HOOK=1) if absent."""
