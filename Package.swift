@@ -10,6 +10,7 @@
 //   LwM2MCore   pure Swift: parameters, store, validation, selection, wire codec
 //   LwM2MHook   the C ABI (CShim/include/lwm2m_core.h) implemented in Swift
 //   CShim       C++ against Kea 2.2: callouts only, no policy
+//   LwM2MCapture  the command's capture and DHCP option decoders (also fuzzed)
 //   KeaLwM2M    the kea-lwm2m command (swift-argument-parser), on LwM2MCore
 import PackageDescription
 import Foundation
@@ -64,10 +65,17 @@ let package = Package(
             path: "CShim/include",
             publicHeadersPath: "."
         ),
+        // Captures (pcap) and DHCP options areas taken apart, for `kea-lwm2m
+        // decode` and the fuzzer: every read is bounds-checked.
+        .target(
+            name: "LwM2MCapture",
+            dependencies: ["LwM2MCore"]
+        ),
         .executableTarget(
             name: "KeaLwM2M",
             dependencies: [
                 "LwM2MCore",
+                "LwM2MCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: [
