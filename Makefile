@@ -49,9 +49,9 @@ demo: build
 	KEA_LWM2M_KEA=$(KEA) $(PYTHON) scripts/demo.py --hook $(HOOK)
 
 ## Everything, as README says: unit tests once; the replay suite with the real
-## clients against every Kea version; the command, its package, the docs and
-## the benchmark harness.
-test: unit-test replay-test-all cli-test docs-test bench-test
+## clients against every Kea version; the command, its package, the docs,
+## the benchmark harness and a short run of every fuzz target.
+test: unit-test replay-test-all cli-test docs-test bench-test fuzz-smoke
 
 unit-test: $(DEPS_STAMP)
 	$(SWIFT) test
@@ -212,3 +212,29 @@ bench-test: bench-build
 
 docs-test: build cli
 	KEA_LWM2M_HOOK=$(abspath $(HOOK)) KEA_LWM2M_CLI=$(abspath $(CLI)) $(PYTHON) -m pytest Tests/docs -v
+
+# --- Fuzzing (docs/reliability.md, "Fuzzing") -------------------------------
+# libFuzzer targets in Fuzz/, built with -sanitize=fuzzer,address into
+# .build/fuzz (the normal build is untouched). Corpora, crashes and logs go to
+# $(FUZZ_WORK), never into the repository.
+.PHONY: fuzz fuzz-build fuzz-smoke fuzz-repro
+
+FUZZ_WORK          ?= /tmp/lwm2m-fuzz
+FUZZ_SECONDS       ?= 180
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_ENV := SWIFT=$(SWIFT) FUZZ_WORK=$(FUZZ_WORK) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS)
+
+fuzz-build: $(DEPS_STAMP)
+	$(FUZZ_ENV) bash scripts/fuzz.sh build
+
+## Every target (or TARGETS="fuzz-store ...") for FUZZ_SECONDS each.
+fuzz: fuzz-build
+	$(FUZZ_ENV) bash scripts/fuzz.sh run $(TARGETS)
+
+## Every target for FUZZ_SMOKE_SECONDS, and every committed regression input.
+fuzz-smoke: fuzz-build
+	$(FUZZ_ENV) bash scripts/fuzz.sh smoke
+
+## One input once: make fuzz-repro TARGET=fuzz-store CRASH=/tmp/lwm2m-fuzz/crashes/fuzz-store/crash-...
+fuzz-repro: fuzz-build
+	$(FUZZ_ENV) bash scripts/fuzz.sh repro $(TARGET) $(CRASH)

@@ -10,7 +10,11 @@
 //   LwM2MCore   pure Swift: parameters, store, validation, selection, wire codec
 //   LwM2MHook   the C ABI (CShim/include/lwm2m_core.h) implemented in Swift
 //   CShim       C++ against Kea 2.2: callouts only, no policy
+//   LwM2MCapture  the command's capture and DHCP option decoders (also fuzzed)
 //   KeaLwM2M    the kea-lwm2m command (swift-argument-parser), on LwM2MCore
+//
+// With KEA_LWM2M_FUZZ=1 in the environment (scripts/fuzz.sh), the package also
+// has the libFuzzer targets of Fuzz/ (docs/reliability.md, "Fuzzing").
 import PackageDescription
 import Foundation
 
@@ -64,10 +68,17 @@ let package = Package(
             path: "CShim/include",
             publicHeadersPath: "."
         ),
+        // Captures (pcap) and DHCP options areas taken apart, for `kea-lwm2m
+        // decode` and the fuzzer: every read is bounds-checked.
+        .target(
+            name: "LwM2MCapture",
+            dependencies: ["LwM2MCore"]
+        ),
         .executableTarget(
             name: "KeaLwM2M",
             dependencies: [
                 "LwM2MCore",
+                "LwM2MCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: [
@@ -100,3 +111,25 @@ let package = Package(
     ],
     cxxLanguageStandard: .cxx17
 )
+
+/// The libFuzzer targets (Fuzz/<Name>/main.swift), built only by
+/// scripts/fuzz.sh with -sanitize=fuzzer,address: `swift build` and
+/// `swift test` never see them.
+if ProcessInfo.processInfo.environment["KEA_LWM2M_FUZZ"] == "1" {
+    package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/Driver", publicHeadersPath: "."))
+    package.targets.append(.target(name: "FuzzSupport", dependencies: ["CFuzzDriver"], path: "Fuzz/Support"))
+    let fuzzTargets: [(name: String, path: String, dependencies: [Target.Dependency])] = [
+        ("fuzz-store", "Fuzz/Store", ["LwM2MCore"]),
+        ("fuzz-parameters", "Fuzz/Parameters", ["LwM2MCore"]),
+        ("fuzz-certificate", "Fuzz/Certificate", [
+            "LwM2MCore", .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        ("fuzz-answer", "Fuzz/Answer", ["LwM2MCore", "LwM2MHook", "LwM2MABI"]),
+        ("fuzz-capture", "Fuzz/Capture", ["LwM2MCore", "LwM2MCapture"]),
+    ]
+    for target in fuzzTargets {
+        package.targets.append(.executableTarget(name: target.name, dependencies: target.dependencies + ["FuzzSupport"],
+                                                 path: target.path))
+    }
+}

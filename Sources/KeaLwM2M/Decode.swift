@@ -1,4 +1,5 @@
 import ArgumentParser
+import LwM2MCapture
 import LwM2MCore
 
 /// `kea-lwm2m decode`: our options from a payload or a packet capture.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LwM2MCapture
 import LwM2MCore
 
 /// `kea-lwm2m encode`: the option bytes the hook would send for a URI and

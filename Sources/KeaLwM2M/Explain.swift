@@ -1,4 +1,5 @@
 import ArgumentParser
+import LwM2MCapture
 import LwM2MCore
 
 /// `kea-lwm2m explain`: which store entry a client gets, why, and the bytes,

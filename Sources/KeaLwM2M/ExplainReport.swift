@@ -1,3 +1,4 @@
+import LwM2MCapture
 import LwM2MCore
 
 /// Prints the core's decision for `explain`.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LwM2MCapture
 import LwM2MCore
 
 /// `--family 4|6`.
@@ -17,26 +18,8 @@ struct FamilyArgument: ExpressibleByArgument {
 }
 
 /// `--codes URI,CERT`.
-struct CodePair: ExpressibleByArgument {
-    let uri: UInt16
-    let certificate: UInt16
-
-    init?(argument: String) {
-        let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
-        guard parts.count == 2, let uri = UInt16(parts[0]), let certificate = UInt16(parts[1]),
-              uri > 0, certificate > 0, uri != certificate else { return nil }
-        self.uri = uri
-        self.certificate = certificate
-    }
-
-    init(uri: UInt16, certificate: UInt16) {
-        self.uri = uri
-        self.certificate = certificate
-    }
-
-    /// The hook's default codes for `family`.
-    static func defaults(for family: AddressFamily) -> CodePair {
-        let codes = HookParameters.defaultCodes(for: family)
-        return CodePair(uri: codes.uri, certificate: codes.certificate)
+extension CodePair: ExpressibleByArgument {
+    public init?(argument: String) {
+        self.init(text: argument)
     }
 }

@@ -19,13 +19,7 @@ enum Output {
 
     /// Lower-case hex without separators.
     static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        Hex.text(bytes)
     }
 
     /// Parses hex digits; spaces, colons, dashes and a leading `0x` are allowed.
@@ -52,4 +46,5 @@ enum Output {
     }
 }
 
+import LwM2MCapture
 import LwM2MCore

@@ -69,7 +69,13 @@ extension JSONValue: Decodable {
         }
         if let map = try? decoder.container(keyedBy: AnyKey.self) {
             var members: [String: JSONValue] = [:]
-            for key in map.allKeys { members[key.stringValue] = try map.decode(JSONValue.self, forKey: key) }
+            // In a fixed order: the decoder lists the keys in no particular
+            // order (it differs from one decode to the next), and the first
+            // value that fails is the one the message names; the same bad
+            // file must always get the same message.
+            for key in map.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) {
+                members[key.stringValue] = try map.decode(JSONValue.self, forKey: key)
+            }
             self = .object(members)
             return
         }

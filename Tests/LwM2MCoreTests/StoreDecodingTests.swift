@@ -162,3 +162,28 @@ struct FastCheckTests {
                 == [0x20, 0x01, 0x0d, 0xb8, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
     }
 }
+
+/// Found by the store fuzz target (docs/reliability.md): a file with two
+/// values the JSON decoder refuses got one message or the other, depending on
+/// the order in which the decoder happened to list the keys that time.
+@Suite("Store: the same broken file, the same message")
+struct StoreMessageStabilityTests {
+    @Test("two undecodable values: every read names the same one")
+    func sameMessageEveryTime() throws {
+        // A control character in the top-level comment, a NUL in an entry's key.
+        let json = "{\"comment\": \"a\u{16}b\", \"entries\": [{\"subnet-id\": 1, \"bootstrap-uri\": \"coap://a\", "
+            + "\"server\u{0}certificate\": \"c.pem\"}]}"
+        let bytes = Array(json.utf8)
+        let read = { (file: String) throws(FileError) -> [UInt8] in throw FileError(reason: "no file") }
+        var messages = Set<String>()
+        for _ in 0..<50 {
+            do {
+                _ = try Store.parse(bytes, path: "/s/store.json", readFile: read)
+                Issue.record("a store with control characters was accepted")
+            } catch {
+                messages.insert(error.description)
+            }
+        }
+        #expect(messages.count == 1, "\(messages)")
+    }
+}

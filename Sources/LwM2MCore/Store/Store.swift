@@ -81,7 +81,8 @@ public struct Store: Sendable, Equatable {
     }
 
     /// A decoded store with its certificates, or nil when one does not load.
-    private static func assemble(_ decoded: StoreDecoding.Decoded, path: String,
+    /// (Not private: the store fuzz target compares it with `parseDetailed`.)
+    static func assemble(_ decoded: StoreDecoding.Decoded, path: String,
                                  certificates: inout [String: Result<ServerCertificate, CertificateError>],
                                  readFile: (String) throws(FileError) -> [UInt8]) -> Store? {
         var table: [ServerCertificate] = []

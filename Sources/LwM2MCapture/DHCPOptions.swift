@@ -1,19 +1,24 @@
 import LwM2MCore
 
 /// Our two options found in one DHCP message (or options area).
-struct FoundOptions {
-    var family: AddressFamily
-    var codes: CodePair
+public struct FoundOptions: Sendable {
+    public var family: AddressFamily
+    public var codes: CodePair
     /// The reassembled values (all DHCPv4 instances concatenated, RFC 3396).
-    var uri: [UInt8]?
-    var certificate: [UInt8]?
-    var uriInstances = 0
-    var certificateInstances = 0
+    public var uri: [UInt8]?
+    public var certificate: [UInt8]?
+    public var uriInstances = 0
+    public var certificateInstances = 0
 
-    var isEmpty: Bool { uri == nil && certificate == nil }
+    public init(family: AddressFamily, codes: CodePair) {
+        self.family = family
+        self.codes = codes
+    }
+
+    public var isEmpty: Bool { uri == nil && certificate == nil }
 
     /// What an operator reads.
-    func lines() -> [String] {
+    public func lines() -> [String] {
         var out: [String] = []
         if let uri {
             let text = String(decoding: uri, as: UTF8.self)
@@ -28,7 +33,7 @@ struct FoundOptions {
                 return out
             }
             guard encoding == OptionEncoding.x509SignatureEncoding else {
-                out.append("\(header): certificate encoding \(encoding), not 4 (X.509 DER); value \(Output.hex(certificate))")
+                out.append("\(header): certificate encoding \(encoding), not 4 (X.509 DER); value \(Hex.text(certificate))")
                 return out
             }
             do {
@@ -49,10 +54,10 @@ struct FoundOptions {
 }
 
 /// Walks DHCP options areas.
-enum DHCPOptions {
+public enum DHCPOptions {
     /// A DHCPv4 options area (after the magic cookie): checks its layout and
     /// reassembles our options with the core's RFC 3396 reassembly.
-    static func v4(_ area: [UInt8], codes: CodePair, context: String) throws(MalformedInput) -> FoundOptions {
+    public static func v4(_ area: [UInt8], codes: CodePair, context: String) throws(MalformedInput) -> FoundOptions {
         var found = FoundOptions(family: .v4, codes: codes)
         var index = 0
         while index < area.count {
@@ -76,7 +81,7 @@ enum DHCPOptions {
     }
 
     /// A DHCPv6 options area: every top-level option, code and value, in order.
-    static func v6List(_ area: [UInt8], context: String) throws(MalformedInput) -> [(code: UInt16, value: [UInt8])] {
+    public static func v6List(_ area: [UInt8], context: String) throws(MalformedInput) -> [(code: UInt16, value: [UInt8])] {
         let reader = ByteReader(bytes: area, context: context)
         var list: [(code: UInt16, value: [UInt8])] = []
         var index = 0
@@ -96,7 +101,7 @@ enum DHCPOptions {
     }
 
     /// Our options in a DHCPv6 options area (the first instance of each code).
-    static func v6(_ area: [UInt8], codes: CodePair, context: String) throws(MalformedInput) -> FoundOptions {
+    public static func v6(_ area: [UInt8], codes: CodePair, context: String) throws(MalformedInput) -> FoundOptions {
         var found = FoundOptions(family: .v6, codes: codes)
         for option in try v6List(area, context: context) {
             if option.code == codes.uri, found.uri == nil { found.uri = option.value; found.uriInstances += 1 }

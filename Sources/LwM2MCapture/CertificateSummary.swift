@@ -6,8 +6,8 @@ import Foundation
 import LwM2MCore
 
 /// A certificate as the command prints it, from the core's parsing.
-enum CertificateSummary {
-    static func lines(_ certificate: ServerCertificate) -> [String] {
+public enum CertificateSummary {
+    public static func lines(_ certificate: ServerCertificate) -> [String] {
         [
             "subject: \(certificate.subject)",
             "issuer: \(certificate.issuer)",
@@ -17,7 +17,7 @@ enum CertificateSummary {
     }
 
     /// `2026-01-31T12:00:00Z`.
-    static func timestamp(_ date: Date) -> String {
+    public static func timestamp(_ date: Date) -> String {
         date.formatted(.iso8601)
     }
 }

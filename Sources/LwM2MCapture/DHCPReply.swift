@@ -1,14 +1,14 @@
 import LwM2MCore
 
 /// A DHCP server reply found in a UDP datagram, with our options.
-struct DHCPReply {
-    let family: AddressFamily
+public struct DHCPReply: Sendable {
+    public let family: AddressFamily
     /// "OFFER", "ACK", "ADVERTISE", "REPLY", ...
-    let messageType: String
-    let transactionID: UInt32
+    public let messageType: String
+    public let transactionID: UInt32
     /// Relay hops unwrapped (DHCPv6 Relay-reply).
-    let relayHops: Int
-    let options: FoundOptions
+    public let relayHops: Int
+    public let options: FoundOptions
 
     private static let v4Types: [UInt8: String] = [
         1: "DISCOVER", 2: "OFFER", 3: "REQUEST", 4: "DECLINE", 5: "ACK", 6: "NAK", 7: "RELEASE", 8: "INFORM",
@@ -18,7 +18,7 @@ struct DHCPReply {
     ]
 
     /// The reply in `datagram`, or nil when the datagram is not a DHCP server reply.
-    static func parse(_ datagram: UDPDatagram, codes: (AddressFamily) -> CodePair,
+    public static func parse(_ datagram: UDPDatagram, codes: (AddressFamily) -> CodePair,
                       context: String) throws(MalformedInput) -> DHCPReply? {
         switch (datagram.sourcePort, datagram.destinationPort) {
         case (67, 68), (67, 67): return try v4(datagram.payload, codes: codes(.v4), context: context)

@@ -1,7 +1,7 @@
 /// A classic libpcap capture file (not pcapng): its link type and records.
-struct PcapFile {
+public struct PcapFile: Sendable {
     /// Link-layer header types this reader understands.
-    enum LinkType: UInt32 {
+    public enum LinkType: UInt32, Sendable {
         case ethernet = 1
         case raw = 101
         case linuxCooked = 113
@@ -10,22 +10,22 @@ struct PcapFile {
         case linuxCooked2 = 276
     }
 
-    struct Record {
+    public struct Record: Sendable {
         /// Position in the file, from 1.
-        let number: Int
-        let seconds: UInt32
-        let fraction: UInt32
-        let data: [UInt8]
+        public let number: Int
+        public let seconds: UInt32
+        public let fraction: UInt32
+        public let data: [UInt8]
     }
 
-    let linkType: LinkType
-    let nanosecond: Bool
-    let records: [Record]
+    public let linkType: LinkType
+    public let nanosecond: Bool
+    public let records: [Record]
 
     /// Largest record accepted: far above any DHCP frame, well below memory trouble.
-    static let maxRecordLength = 262_144
+    public static let maxRecordLength = 262_144
 
-    init(bytes: [UInt8]) throws(MalformedInput) {
+    public init(bytes: [UInt8]) throws(MalformedInput) {
         guard bytes.count >= 24 else { throw MalformedInput("not a pcap file: \(bytes.count) octets, shorter than a pcap header") }
         let header = ByteReader(bytes: bytes, context: "pcap header")
         let magic = try header.u32(0)
@@ -68,18 +68,26 @@ struct PcapFile {
 }
 
 /// A UDP datagram from a captured frame.
-struct UDPDatagram {
-    let source: String
-    let destination: String
-    let sourcePort: UInt16
-    let destinationPort: UInt16
-    let payload: [UInt8]
+public struct UDPDatagram: Sendable {
+    public let source: String
+    public let destination: String
+    public let sourcePort: UInt16
+    public let destinationPort: UInt16
+    public let payload: [UInt8]
+
+    public init(source: String, destination: String, sourcePort: UInt16, destinationPort: UInt16, payload: [UInt8]) {
+        self.source = source
+        self.destination = destination
+        self.sourcePort = sourcePort
+        self.destinationPort = destinationPort
+        self.payload = payload
+    }
 }
 
 /// Takes frames apart down to UDP. Frames that are not UDP over IP (or are
 /// IP fragments) give nil; frames that claim more than they hold throw.
-enum FrameDissector {
-    static func udp(_ frame: [UInt8], linkType: PcapFile.LinkType, context: String) throws(MalformedInput) -> UDPDatagram? {
+public enum FrameDissector {
+    public static func udp(_ frame: [UInt8], linkType: PcapFile.LinkType, context: String) throws(MalformedInput) -> UDPDatagram? {
         let reader = ByteReader(bytes: frame, context: context)
         var etherType: UInt16
         var offset: Int
