@@ -264,7 +264,7 @@ def run_family(family: int, settings: Settings, work: Path) -> dict:
     ders = [der_of(p) for p in pems]
     if len(set(ders)) != len(ders):
         raise RuntimeError("certificates are not distinct")
-    storm = StoreStorm(work / f"store-v{family}", bl.BENCH_SUBNET[family], pems, ders)
+    storm = StoreStorm(work / f"store-v{family}", bl.BENCH_SUBNET[family], pems, ders, always_send=family == 6)
     first = storm.write_good()
     result: dict = {"family": family}
     with bl.open_lab() as net, lab.KeaServer(net, family, kea_body(family, settings, work, storm.store),

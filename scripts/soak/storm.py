@@ -46,11 +46,14 @@ class StoreStorm:
 
     `pems` are certificate files (distinct certificates); `ders` their DER.
     The writer keeps the file's mode 0644 and its folder's 0755 except for
-    the insecure-mode versions.
+    the insecure-mode versions.  `always_send` marks the entry always-send
+    (perfdhcp's DHCPv6 SOLICIT carries an ORO of its own, 23 and 24, before
+    the one perfdhcp is told to add; Kea and the hook read the first one).
     """
 
-    def __init__(self, folder: Path, subnet: str, pems: list[Path], ders: list[bytes], seed: int = 1) -> None:
-        self.folder, self.subnet = folder, subnet
+    def __init__(self, folder: Path, subnet: str, pems: list[Path], ders: list[bytes], seed: int = 1,
+                 always_send: bool = False) -> None:
+        self.folder, self.subnet, self.always_send = folder, subnet, always_send
         self.store = folder / "store.json"
         self.certs = folder / "certs"
         self.certs.mkdir(parents=True, exist_ok=True)
@@ -88,8 +91,10 @@ class StoreStorm:
         return f"coaps://v{number}.{kind}.soak.example:5684"
 
     def _text(self, uri: str, certificate: str) -> str:
-        return json.dumps({"entries": [{"subnet": self.subnet, "bootstrap-uri": uri,
-                                        "server-certificate": certificate}]}, indent=1)
+        entry = {"subnet": self.subnet, "bootstrap-uri": uri, "server-certificate": certificate}
+        if self.always_send:
+            entry["always-send"] = True
+        return json.dumps({"entries": [entry]}, indent=1)
 
     def good_version(self, number: int) -> Version:
         return Version(number, "good", self.uri_of(number, "good"), number % len(self.cert_files))
