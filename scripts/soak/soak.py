@@ -33,7 +33,7 @@ Environment: SOAK_SECONDS (storm seconds per family, 600), SOAK_SEGMENT (60),
 SOAK_CALM_SEGMENT (half of SOAK_SEGMENT),
 SOAK_FAMILIES ("4,6"), SOAK_THREADS (4), SOAK_QUEUE (packet-queue-size, 64),
 SOAK_RATE (0 = find it), SOAK_LOAD (0.7), SOAK_CLIENTS (1000),
-SOAK_WRITES_PER_SECOND (10), SOAK_CONFIG_RELOAD_EVERY (10),
+SOAK_WRITES_PER_SECOND (10; 0: none), SOAK_CONFIG_RELOAD_EVERY (10; 0: no commands),
 SOAK_CAPTURE (500), SOAK_CAPTURE_EVERY (10), SOAK_MIN_REPLIES (2000),
 SOAK_MAX_DROP_PERCENT (1), SOAK_RSS_SLACK_KIB (8192), SOAK_WARMUP (10),
 SOAK_WORK (/tmp/lwm2m-soak), KEA_LWM2M_KEA, KEA_LWM2M_HOOK.
@@ -162,7 +162,10 @@ class Commander:
 
     def run(self, stop: threading.Event) -> None:
         """From the start of a storm segment: lwm2m-reload at 2 s, 12 s, ...,
-        config-reload at 7 s, 17 s, ... (every `every` seconds each)."""
+        config-reload at 7 s, 17 s, ... (every `every` seconds each; no
+        commands at all when `every` is 0)."""
+        if self.every <= 0:
+            return
         start = time.monotonic()
         n = 0
         while True:

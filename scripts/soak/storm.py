@@ -169,7 +169,9 @@ class StoreStorm:
     def run(self, stop: threading.Event, per_second: float) -> None:
         """Write good and broken versions in turn, `per_second` writes a
         second, until `stop` is set. Every fourth good version is written in
-        place, the others by rename."""
+        place, the others by rename. `per_second` 0: no writes."""
+        if per_second <= 0:
+            return
         period = 1.0 / per_second
         next_at = time.monotonic()
         n = 0
