@@ -198,10 +198,13 @@ soak: build
 	    nice -n 10 $(PYTHON) scripts/soak/soak.py
 
 ## The short soak of `make test` (Tests/soak/test_soak.py: 20 s of storm per
-## family) against each of $(KEA_VERSIONS), one after the other; the reply
-## checker's own test (Tests/soak/test_reply_checks.py) once.
+## family) against each of $(KEA_VERSIONS), one after the other; once, on
+## Kea $(firstword $(KEA_VERSIONS)): the reply checker's own test and the soak
+## failing when Kea dies under it.
 soak-test: hooks
-	@status=0; $(PYTHON) -m pytest Tests/soak/test_reply_checks.py -v || status=1; \
+	@status=0; KEA_LWM2M_KEA=$(firstword $(KEA_VERSIONS)) \
+	    KEA_LWM2M_HOOK=$(abspath .build)/kea-$(firstword $(KEA_VERSIONS))/libdhcp_lwm2m.so \
+	    $(PYTHON) -m pytest Tests/soak/test_reply_checks.py Tests/soak/test_soak_failure.py -v || status=1; \
 	for v in $(KEA_VERSIONS); do \
 	    echo "=== short soak, Kea $$v"; \
 	    KEA_LWM2M_KEA=$$v \

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts" / "soak"))
 sys.path.insert(0, str(REPO / "scripts" / "bench"))
 from certs import der_of, write_certificates  # noqa: E402
-from replies import check  # noqa: E402
+from replies import check, decode_fast  # noqa: E402
 from storm import BROKEN_KINDS, StoreStorm  # noqa: E402
 
 CODES = {4: (224, 225), 6: (200, 201)}
@@ -93,3 +93,21 @@ def test_good_replies_pass_and_every_wrong_one_is_flagged(tmp_path, storm, famil
     for kind, frame in cases:
         v = verdict(tmp_path, storm, family, [frame])
         assert v.replies == 1 and dict(v.counts) == {kind: 1}, (kind, v)
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_fast_decoding_agrees_with_the_lab(tmp_path, storm, family):
+    """The check skips the Ethernet/IP/UDP headers by hand; it must find the
+    options lab.decode (scapy) finds, and call a cut option undecodable."""
+    v1 = next(v for v in storm.written if v.kind == "good")
+    cert = b"\x04" + storm.ders[v1.certificate]
+    frame = (reply4 if family == 4 else reply6)(v1.uri.encode(), cert)
+    msg = lab.decode(frame)
+    assert decode_fast(bytes(frame), family) == (msg.msg_type, msg.options)
+    if family == 4:
+        cut = reply4(v1.uri.encode(), None)
+        raw = bytearray(bytes(cut))
+        at = bytes(raw).index(v1.uri.encode()) - 1
+        raw[at] = 250                                   # the URI option's length runs past the end
+        v = verdict(tmp_path, storm, family, [Ether(bytes(raw))])
+        assert dict(v.counts) == {"undecodable": 1}, v

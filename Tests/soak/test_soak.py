@@ -32,7 +32,8 @@ def test_short_soak(tmp_path):
         pytest.fail(f"hook not built: {hook}")
     env = dict(os.environ, SOAK_WORK=str(tmp_path))
     for name, default in (("SOAK_SECONDS", "20"), ("SOAK_SEGMENT", "10"), ("SOAK_CALM_SEGMENT", "5"),
-                          ("SOAK_WARMUP", "5"), ("SOAK_CAPTURE_EVERY", "2"), ("SOAK_MIN_REPLIES", "2000")):
+                          ("SOAK_WARMUP", "4"), ("SOAK_PROBE_SECONDS", "3"), ("SOAK_CAPTURE_EVERY", "2"),
+                          ("SOAK_MIN_REPLIES", "2000")):
         env.setdefault(name, default)
     res = subprocess.run([sys.executable, str(SOAK)], env=env, capture_output=True, text=True, timeout=1200)
     print(res.stdout[-6000:])

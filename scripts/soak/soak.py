@@ -10,7 +10,7 @@ The run of a family:
      the first good store version; the rate: a perfdhcp flood measures what
      Kea and perfdhcp complete together, the soak runs at SOAK_LOAD of that
      (SOAK_RATE sets it instead), lowered until a warm-up segment at that
-     rate loses at most SOAK_MAX_DROP_PERCENT.
+     rate (SOAK_WARMUP seconds) loses at most SOAK_MAX_DROP_PERCENT.
   2. Segments, calm (SOAK_CALM_SEGMENT seconds) and storm (SOAK_SEGMENT) in
      turn, until the storm segments add up to SOAK_SECONDS.  Calm: perfdhcp
      at the same rate, nothing else (the reference for drops).  Storm:
@@ -36,6 +36,7 @@ SOAK_RATE (0 = find it), SOAK_LOAD (0.7), SOAK_CLIENTS (1000),
 SOAK_WRITES_PER_SECOND (10; 0: none), SOAK_CONFIG_RELOAD_EVERY (10; 0: no commands),
 SOAK_CAPTURE (500), SOAK_CAPTURE_EVERY (10), SOAK_MIN_REPLIES (2000),
 SOAK_MAX_DROP_PERCENT (1), SOAK_RSS_SLACK_KIB (8192), SOAK_WARMUP (10),
+SOAK_PROBE_SECONDS (the flood that finds the rate, 5),
 SOAK_WORK (/tmp/lwm2m-soak), KEA_LWM2M_KEA, KEA_LWM2M_HOOK.
 Results: $SOAK_WORK/results/soak-kea-VERSION.json.
 """
@@ -99,6 +100,7 @@ class Settings:
         self.max_drop = env_float("SOAK_MAX_DROP_PERCENT", 1.0)
         self.rss_slack = env_int("SOAK_RSS_SLACK_KIB", 8192)
         self.warmup = env_float("SOAK_WARMUP", 10)
+        self.probe = env_float("SOAK_PROBE_SECONDS", 5)
         self.work = Path(os.environ.get("SOAK_WORK", "/tmp/lwm2m-soak"))
 
     def as_dict(self) -> dict:
@@ -244,7 +246,7 @@ def find_rate(net, kea, family: int, settings: Settings, failures: list) -> tupl
         rate = settings.rate
         how["given"] = rate
     else:
-        flood = bl.run_perfdhcp(net, family, seconds=5, clients=settings.clients)
+        flood = bl.run_perfdhcp(net, family, seconds=settings.probe, clients=settings.clients)
         how["flood_rate"] = round(flood["rate"], 1)
         rate = max(10, int(flood["rate"] * settings.load))
     how["tries"] = []
