@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from scapy.layers.dhcp import BOOTP, DHCP
-from scapy.layers.dhcp6 import DHCP6_Advertise, DHCP6_RelayReply, DHCP6OptRelayMsg
+from scapy.layers.dhcp import BOOTP
+from scapy.layers.dhcp6 import DHCP6_RelayReply, DHCP6OptRelayMsg
 from scapy.layers.inet import IP, UDP
 from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import Ether

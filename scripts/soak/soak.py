@@ -65,7 +65,7 @@ import benchlab as bl  # noqa: E402
 import lwm2mlab as lab  # noqa: E402
 from certs import der_of, write_certificates  # noqa: E402
 from replies import Sampler, check  # noqa: E402
-from storm import BROKEN_KINDS, StoreStorm  # noqa: E402
+from storm import StoreStorm  # noqa: E402
 
 CERTIFICATES = 16
 # Log lines that mean a callout or a command went wrong inside Kea.
@@ -402,7 +402,7 @@ def end_checks(net, kea, family: int, storm: StoreStorm, failures: list) -> dict
             return out
         time.sleep(0.2)
     if cert != b"\x04" + storm.ders[final.certificate]:
-        failures.append(f"last good version served with the wrong certificate")
+        failures.append("last good version served with the wrong certificate")
     broken = storm.write_broken("insecure-mode")
     time.sleep(3.5)                       # past the 2 s a fresh file is given, and a tick
     answer = kea.command("lwm2m-reload")
