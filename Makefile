@@ -50,8 +50,8 @@ demo: build
 
 ## Everything, as README says: unit tests once; the replay suite with the real
 ## clients against every Kea version; the command, its package, the docs,
-## the benchmark harness and a short run of every fuzz target.
-test: unit-test replay-test-all cli-test docs-test bench-test fuzz-smoke
+## the benchmark harness, a short run of every fuzz target and a short soak.
+test: unit-test replay-test-all cli-test docs-test bench-test fuzz-smoke soak-test
 
 unit-test: $(DEPS_STAMP)
 	$(SWIFT) test
@@ -238,3 +238,34 @@ fuzz-smoke: fuzz-build
 ## One input once: make fuzz-repro TARGET=fuzz-store CRASH=/tmp/lwm2m-fuzz/crashes/fuzz-store/crash-...
 fuzz-repro: fuzz-build
 	$(FUZZ_ENV) bash scripts/fuzz.sh repro $(TARGET) $(CRASH)
+
+# --- Soak (docs/reliability.md, "Soak") ---------------------------------------
+# Multi-threaded Kea with the hook under perfdhcp load, v4 and v6, while the
+# store is rewritten 10 times a second (half of the writes broken), Kea's
+# config-reload every 10 s and lwm2m-reload in between. SOAK_SECONDS is the
+# storm time per family (calm reference segments come on top); every other
+# SOAK_* variable is described at the top of scripts/soak/soak.py. Captures
+# and results go to $(SOAK_WORK). Fails when a criterion is violated.
+.PHONY: soak soak-test
+
+SOAK_SECONDS ?= 600
+SOAK_WORK    ?= /tmp/lwm2m-soak
+
+soak: build
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_WORK=$(SOAK_WORK) KEA_LWM2M_KEA=$(KEA) KEA_LWM2M_HOOK=$(abspath $(HOOK)) \
+	    nice -n 10 $(PYTHON) scripts/soak/soak.py
+
+## The short soak of `make test` (Tests/soak/test_soak.py: 20 s of storm per
+## family) against each of $(KEA_VERSIONS), one after the other; once, on
+## Kea $(firstword $(KEA_VERSIONS)): the reply checker's own test and the soak
+## failing when Kea dies under it.
+soak-test: hooks
+	@status=0; KEA_LWM2M_KEA=$(firstword $(KEA_VERSIONS)) \
+	    KEA_LWM2M_HOOK=$(abspath .build)/kea-$(firstword $(KEA_VERSIONS))/libdhcp_lwm2m.so \
+	    $(PYTHON) -m pytest Tests/soak/test_reply_checks.py Tests/soak/test_soak_failure.py -v || status=1; \
+	for v in $(KEA_VERSIONS); do \
+	    echo "=== short soak, Kea $$v"; \
+	    KEA_LWM2M_KEA=$$v \
+	        KEA_LWM2M_HOOK=$(abspath .build)/kea-$$v/libdhcp_lwm2m.so \
+	        $(PYTHON) -m pytest Tests/soak/test_soak.py -v || status=1; \
+	done; exit $$status
