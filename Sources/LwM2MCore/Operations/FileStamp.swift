@@ -61,8 +61,17 @@ public struct WatchedFiles: Sendable, Equatable {
     public private(set) var stamps: [String: FileStamp?] = [:]
     /// Some file was modified too shortly before it was read to trust its stamp.
     public private(set) var racy = false
+    /// When the attempt that recorded these stamps started reading
+    /// (`WatchedFiles.now()`); 0 before any.
+    public private(set) var readAt: Int64 = 0
 
     static let racyWindowNanoseconds: Int64 = 2_000_000_000
+
+    /// How long after the read before it a re-read must start to take equal
+    /// stamps as "the writer is done". Two reads closer together (ticks that
+    /// bunch up behind a busy main loop, a pickup right after a slow read)
+    /// may both fall within one pause of a writer that truncated the file.
+    static let settleNanoseconds: Int64 = 900_000_000
 
     public init() {}
 
@@ -71,6 +80,7 @@ public struct WatchedFiles: Sendable, Equatable {
     /// modified after `readAt`, or less than the racy window before it, is racy.
     mutating func record(_ path: String, _ stamp: FileStamp?, readAt: Int64) {
         stamps[path] = .some(stamp)
+        self.readAt = readAt
         if let stamp, readAt &- max(stamp.modifiedNanoseconds, stamp.changedNanoseconds) < Self.racyWindowNanoseconds {
             racy = true
         }
@@ -87,6 +97,12 @@ public struct WatchedFiles: Sendable, Equatable {
     /// `stat` per file.
     public func changed() -> Bool {
         stamps.contains { path, stamp in FileStamp.of(path) != stamp }
+    }
+
+    /// Whether `reRead`, a later attempt, found these files as they were, and
+    /// started long enough after this attempt to say the writer is done.
+    func settled(by reRead: WatchedFiles) -> Bool {
+        reRead.stamps == stamps && reRead.readAt &- readAt >= Self.settleNanoseconds
     }
 
     /// The paths watched, sorted.

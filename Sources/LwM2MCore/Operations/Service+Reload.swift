@@ -107,9 +107,12 @@ extension Service {
     /// read equal those of the attempt before. A re-read is requested when no
     /// stamp differs, but its thread reads later, and a writer may truncate
     /// the store in between: that read found a changed file, not a settled one.
+    /// And the re-read must start 0.9 s or more after the read before it
+    /// (`WatchedFiles.settled(by:)`): two reads close together can both see
+    /// the empty file a slow writer left while it paused.
     private func finishReload(_ prepared: BackgroundLoad.Prepared, parameters: HookParameters,
                               family: AddressFamily, forced: Bool, state: inout State) -> ReloadOutcome {
-        let unchangedReRead = !prepared.changed && prepared.attempt.files.stamps == state.operations.watched.stamps
+        let unchangedReRead = !prepared.changed && state.operations.watched.settled(by: prepared.attempt.files)
         state.operations.attempted(prepared.attempt)
         switch prepared.attempt.result {
         case .success where prepared.sameAsServed:
