@@ -250,9 +250,10 @@ def test_database_down_keeps_serving_and_a_restart_serves_the_cache(fleet):
     time.sleep(2)   # a few reconnect attempts: still one LWM2M_DB_LOST per server
     for _, _, k, _ in fleet.servers:
         assert k.log().count("LWM2M_DB_LOST ") == 1, k.output_tail()
+    marks = [len(k.log()) for _, _, k, _ in fleet.servers]
     fleet.pg.start()
-    for _, _, k, _ in fleet.servers:
-        k.wait_log(r"LWM2M_DB_BACK |LWM2M_DB_STORE_LOADED ", timeout=40)
+    for (_, _, k, _), mark in zip(fleet.servers, marks):
+        k.wait_log(r"LWM2M_DB_BACK ", after=mark, timeout=40)   # backoff: 0.5 s doubling to 30 s
     committed, _ = fleet.timed_import("coaps://after-outage.example:5684")
     delays = fleet.wait_all("coaps://after-outage.example:5684", committed, timeout=40)
     print(f"\nafter the outage: {', '.join(f'{d * 1000:.0f} ms' for d in delays)}")
@@ -307,3 +308,8 @@ def test_config_reload_and_sighup_leak_no_connections(fleet):
     committed, _ = fleet.timed_import("coaps://after-reloads.example:5684")
     fleet.wait_all("coaps://after-reloads.example:5684", committed)
     assert len(fleet.pg.wait_connections(DATABASE, APP, 3)) == 3
+    # db status, connected as a server is (--kea-config: its store-database, read-only role).
+    res = subprocess.run([str(cli()), "db", "status", "--kea-config", str(fleet.servers[2][2].config_path)],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res
+    assert "3 servers follow it" in res.stdout and res.stdout.count("kea-lwm2m dhcp4 ") == 2, res.stdout

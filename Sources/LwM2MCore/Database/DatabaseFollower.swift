@@ -23,12 +23,15 @@ final class DatabaseFollower: @unchecked Sendable {
         let loaded: LoadedStore
         let snapshot: Snapshot
         let certificates: [ServedCertificate]
+        /// Seconds from the notification's fetch to the prepared snapshot.
+        let seconds: Double
     }
 
     enum Report: Sendable {
         /// The store at `revision` (nil: none could be read) and its outcome.
         case fetched(revision: Int64?, Result<Prepared, StoreError>)
-        /// Connected; `outage` is how long the connection was lost (nil: the first connection).
+        /// Connected; `outage` is how long the database was unreachable
+        /// (nil: it never was).
         case connected(outage: Double?)
         /// The connection could not be made or broke.
         case lost(String)
@@ -134,9 +137,9 @@ final class DatabaseFollower: @unchecked Sendable {
         let keywords = database.connectionKeywords(applicationName: applicationName)
         var connection: PostgresConnection? = nil
         var seen: Int64? = nil
+        var schemaChecked = false
         var backoff = Self.firstBackoff
         var lostAt: Double? = nil
-        var everConnected = false
         var settled = false
         func settle() {
             if !settled { settled = true; settledEvent.signal() }
@@ -156,11 +159,10 @@ final class DatabaseFollower: @unchecked Sendable {
                                                               wakeup: stopEvent.readEnd)
                     try made.execute("LISTEN \(StoreDatabase.channel)", timeout: Double(database.connectTimeout))
                     connection = made
-                    deliver(id, .connected(outage: everConnected ? lostAt.map { Monotonic.now() - $0 } : nil))
-                    everConnected = true
+                    schemaChecked = false
+                    deliver(id, .connected(outage: lostAt.map { Monotonic.now() - $0 }))
                     lostAt = nil
                     backoff = Self.firstBackoff
-                    seen = seen.map { $0 }   // fetch below compares the revision
                 } catch {
                     if error.interrupted { return }
                     lose(error.reason)
@@ -176,6 +178,10 @@ final class DatabaseFollower: @unchecked Sendable {
             }
             // Connected: read the store if its revision moved.
             do {
+                if !schemaChecked {
+                    try StoreDatabase.requireSchema(current)
+                    schemaChecked = true
+                }
                 try fetch(current, seen: &seen)
             } catch {
                 if error.interrupted { return }
@@ -208,7 +214,8 @@ final class DatabaseFollower: @unchecked Sendable {
     /// Fetches the store unless its revision is `seen`, prepares and
     /// delivers it, then writes the cache file.
     private func fetch(_ connection: PostgresConnection, seen: inout Int64?) throws(DatabaseError) {
-        let (revision, fetched) = try StoreDatabase.fetch(connection, unless: seen)
+        let started = Monotonic.now()
+        let (revision, fetched) = try StoreDatabase.fetch(connection, unless: seen, checkSchema: false)
         guard let rows = fetched else { return }
         seen = revision
         let comment = "revision \(revision) of \(database.label), as kea-lwm2m last served it"
@@ -222,8 +229,10 @@ final class DatabaseFollower: @unchecked Sendable {
         }
         let snapshot = Snapshot(store: prepared.store, parameters: parameters, family: family)
         let loaded = LoadedStore(store: prepared.store, sha256: StoreLoader.hex(SHA256.hash(data: prepared.document)))
+        let certificates = ServedCertificate.all(in: snapshot)
         deliver(id, .fetched(revision: revision, .success(Prepared(loaded: loaded, snapshot: snapshot,
-                                                                   certificates: ServedCertificate.all(in: snapshot)))))
+                                                                   certificates: certificates,
+                                                                   seconds: Monotonic.now() - started))))
         if let cacheFile = database.cacheFile {
             do {
                 try CacheFile.write(prepared.document, certificates: rows.certificates, to: cacheFile,

@@ -124,7 +124,8 @@ extension Service {
                 database.publishedAt = now()
                 state.operations.pendingReloadOK &+= 1
                 state.operations.events.append(OperationsEvent(.databaseLoaded, [
-                    label, revision.map(String.init) ?? "?", Self.summary(prepared.snapshot)]))
+                    label, revision.map(String.init) ?? "?",
+                    Self.summary(prepared.snapshot) + "; read, checked and encoded in \(Self.whole(prepared.seconds * 1000)) ms"]))
                 let oversized = prepared.snapshot.entriesWithOversizedCertificates
                 if !oversized.isEmpty {
                     state.operations.events.append(OperationsEvent(
@@ -150,7 +151,7 @@ extension Service {
                 database.connected = true
                 database.staleSince = nil
                 if let outage {
-                    state.operations.events.append(OperationsEvent(.databaseBack, [label, String(Int(outage.rounded()))]))
+                    state.operations.events.append(OperationsEvent(.databaseBack, [label, String(Self.whole(outage))]))
                 }
                 return nil
             case .lost(let reason):
@@ -170,6 +171,12 @@ extension Service {
             }
         }
         if let replaced { BackgroundLoad.dispose(replaced) }
+    }
+
+    /// `value` rounded, for messages (never traps: clamped, NaN is 0).
+    static func whole(_ value: Double) -> Int {
+        guard value.isFinite else { return 0 }
+        return Int(min(max(value, 0), 1e12).rounded())
     }
 
     /// lwm2m-status's `database` map.

@@ -128,7 +128,7 @@ public enum StoreDatabase {
     }
 
     /// Refuses a database without the schema or with another version.
-    static func requireSchema(_ connection: PostgresConnection) throws(DatabaseError) {
+    public static func requireSchema(_ connection: PostgresConnection) throws(DatabaseError) {
         switch try version(connection) {
         case nil: throw DatabaseError("the database has no kea-lwm2m schema: run 'kea-lwm2m db init'")
         case let version? where version != schemaVersion:
@@ -174,11 +174,13 @@ public enum StoreDatabase {
     }
 
     /// The store's revision, and its rows when the revision is not `seen`
-    /// (one consistent snapshot of the tables).
-    public static func fetch(_ connection: PostgresConnection, unless seen: Int64?)
+    /// (one consistent snapshot of the tables). `checkSchema` false: the
+    /// caller checked it on this connection already (the follower does once
+    /// per connection, saving two round trips per change).
+    public static func fetch(_ connection: PostgresConnection, unless seen: Int64?, checkSchema: Bool = true)
         throws(DatabaseError) -> (revision: Int64, rows: StoreRows?) {
         try connection.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { () throws(DatabaseError) -> (revision: Int64, rows: StoreRows?) in
-            try requireSchema(connection)
+            if checkSchema { try requireSchema(connection) }
             let head = try connection.execute("SELECT revision FROM lwm2m_revision")
             guard let revision = head.integer(0, 0) else { throw DatabaseError("lwm2m_revision has no row") }
             if revision == seen { return (revision, nil) }
