@@ -8,7 +8,10 @@ run from a Debian root sees it too (the folder is under /tmp, which
 lwm2mlab.KeaInstall shows to every root at the same path).
 
 Authentication is ``trust`` for local connections: the folder is the
-boundary.  `stop()` / `start()` take the server down and bring it back on
+boundary.  With ``tls=True`` the server also listens on 127.0.0.1:5432 of
+network namespace `netns` with TLS on, its certificate (SAN 127.0.0.1 and
+localhost) issued by a CA made for the cluster (`ca_file`), so a Kea in
+that namespace can connect with ``sslmode=verify-full``.  `stop()` / `start()` take the server down and bring it back on
 the same socket (the "database goes away" tests); `close()` stops it by the
 PID in postmaster.pid (immediate shutdown, then SIGKILL) and deletes the
 folder, also when a test failed.
@@ -50,7 +53,7 @@ class PostgresError(RuntimeError):
 class PostgresCluster:
     """A private PostgreSQL cluster on a unix socket in a temporary folder."""
 
-    def __init__(self, user: str = "postgres") -> None:
+    def __init__(self, user: str = "postgres", netns: str | None = None, tls: bool = False) -> None:
         self.bindir = server_bindir()
         if self.bindir is None:
             raise PostgresError("no PostgreSQL server installed (apt-get install postgresql)")
@@ -62,6 +65,8 @@ class PostgresCluster:
         self.data = self.dir / "data"
         self.socket_dir = self.dir / "socket"
         self.log_path = self.dir / "postgres.log"
+        self.netns, self.tls = netns, tls
+        self.ca_file = self.dir / "tls" / "ca.pem"
         self._closed = False
         track(self)
         try:
@@ -73,6 +78,8 @@ class PostgresCluster:
             os.chown(self.dir, self.uid, self.gid)
             self._as_user(str(self.bindir / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
                           "--no-sync", "-E", "UTF8", "--locale", "C.UTF-8")
+            if tls:
+                self._make_certificates()
             self.start()
         except BaseException:
             self.close()
@@ -80,8 +87,45 @@ class PostgresCluster:
 
     # -- the server ---------------------------------------------------------
 
+    def _make_certificates(self) -> None:
+        """A CA and a server certificate for 127.0.0.1 / localhost it issued."""
+        import datetime
+        import ipaddress
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+        folder = self.ca_file.parent
+        folder.mkdir()
+        now = datetime.datetime.now(datetime.timezone.utc)
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kea-lwm2m test database CA")])
+        ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+              .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+              .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+              .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+              .sign(ca_key, hashes.SHA256()))
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(ca_name)
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+                .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                            x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                               critical=False)
+                .sign(ca_key, hashes.SHA256()))
+        self.ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+        (folder / "server.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        (folder / "server.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                              serialization.PrivateFormat.PKCS8,
+                                                              serialization.NoEncryption()))
+        for path in (folder, folder / "server.pem", folder / "server.key", self.ca_file):
+            os.chown(path, self.uid, self.gid)
+        (folder / "server.key").chmod(0o600)
+
     def _as_user(self, *argv: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
-        res = subprocess.run(["runuser", "-u", self.os_user, "--", *argv], capture_output=True, text=True,
+        prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
+        res = subprocess.run([*prefix, "runuser", "-u", self.os_user, "--", *argv], capture_output=True, text=True,
                              timeout=timeout, stdin=subprocess.DEVNULL, cwd=self.dir)
         if check and res.returncode != 0:
             raise PostgresError(f"{' '.join(argv)} failed ({res.returncode}): {res.stderr.strip()[-2000:]}")
@@ -89,8 +133,13 @@ class PostgresCluster:
 
     def start(self) -> None:
         """Start the server (again) on the same socket; returns once it accepts connections."""
-        options = (f"-k {self.socket_dir} -c listen_addresses='' -c fsync=off -c full_page_writes=off"
-                   " -c max_connections=50")
+        options = (f"-k {self.socket_dir} -c fsync=off -c full_page_writes=off -c max_connections=50")
+        if self.tls:
+            folder = self.ca_file.parent
+            options += (f" -c listen_addresses=127.0.0.1 -p 5432 -c ssl=on -c ssl_cert_file={folder / 'server.pem'}"
+                        f" -c ssl_key_file={folder / 'server.key'}")
+        else:
+            options += " -c listen_addresses=''"
         self._as_user(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_path),
                       "-o", options, "-w", "-t", "60", "start")
 

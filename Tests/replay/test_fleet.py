@@ -11,6 +11,7 @@ The servers connect as a read-only role, as docs/fleet.md recommends.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import os
 import re
@@ -21,6 +22,10 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 import lwm2mlab as lab
 import make_fixtures as mf
@@ -313,3 +318,44 @@ def test_config_reload_and_sighup_leak_no_connections(fleet):
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res
     assert "3 servers follow it" in res.stdout and res.stdout.count("kea-lwm2m dhcp4 ") == 2, res.stdout
+
+
+def test_tls_verify_full_with_trust_anchor(hook, tmp_path):
+    """store-database over TCP with TLS: trust-anchor makes it verify-full;
+    the right CA serves the store, another CA is refused (LWM2M_DB_LOST with
+    libpq's reason) and nothing is served."""
+    cli()
+    with contextlib.ExitStack() as stack:
+        net = stack.enter_context(lab.Lab())
+        pg = stack.enter_context(lab.PostgresCluster(netns=net.srv_ns, tls=True))
+        pg.create_database(DATABASE)
+        fleet_db = ["--name", DATABASE, "--host", "127.0.0.1", "--user", "postgres",
+                    "--trust-anchor", str(pg.ca_file)]
+        for args in (["init"], ["import", str(write_store(tmp_path / "s", "coaps://tls.example:5684"))]):
+            res = subprocess.run(["ip", "netns", "exec", net.srv_ns, str(cli()), "db", *args, *fleet_db],
+                                 capture_output=True, text=True, timeout=60)
+            assert res.returncode == 0, res
+        params = {"store-database": {"type": "postgresql", "name": DATABASE, "host": "127.0.0.1", "port": 5432,
+                                     "user": "postgres", "trust-anchor": str(pg.ca_file), "connect-timeout": 5}}
+        kea = stack.enter_context(lab.KeaServer(net, 4, lab.base_config(4, hook, params), binds=(pg.dir,)))
+        assert served(net, 4)[0] == b"coaps://tls.example:5684"
+        assert int(pg.sql(DATABASE, "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) "
+                                    f"WHERE s.ssl AND a.application_name LIKE '{APP}%'")) == 1
+        kea.close()
+        # Another CA: the server's certificate does not chain to it.
+        other = tmp_path / "other-ca.pem"
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "some other CA")])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        ca = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+              .serial_number(1).not_valid_before(now - datetime.timedelta(days=1))
+              .not_valid_after(now + datetime.timedelta(days=1))
+              .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+              .sign(key, hashes.SHA256()))
+        other.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+        params["store-database"]["trust-anchor"] = str(other)
+        params["store-database"]["connect-timeout"] = 2
+        kea = stack.enter_context(lab.KeaServer(net, 4, lab.base_config(4, hook, params), binds=(pg.dir,)))
+        assert "LWM2M_STORE_LOAD_FAILED" in kea.log(), kea.output_tail()
+        kea.wait_log(r"LWM2M_DB_LOST .*certificate verify failed")
+        assert served(net, 4)[0] is None
