@@ -176,8 +176,8 @@ bench-report:
 	$(BENCH_ENV) $(PYTHON) scripts/bench/report.py
 
 ## Every bench script in a tiny configuration: the harness must not rot.
-bench-test: bench-build
-	$(BENCH_ENV) $(PYTHON) -m pytest Tests/bench -v
+bench-test: bench-build cli
+	$(BENCH_ENV) KEA_LWM2M_CLI=$(abspath $(CLI)) $(PYTHON) -m pytest Tests/bench -v
 
 # --- Documentation: every command and JSON snippet is exercised ------------
 .PHONY: docs-test

@@ -25,6 +25,9 @@ final class DatabaseFollower: @unchecked Sendable {
         let certificates: [ServedCertificate]
         /// Seconds from the notification's fetch to the prepared snapshot.
         let seconds: Double
+        /// CPU seconds the follower thread spent on it (the rest: waiting
+        /// for the database, or for a CPU on a busy machine).
+        let cpuSeconds: Double
     }
 
     enum Report: Sendable {
@@ -215,6 +218,7 @@ final class DatabaseFollower: @unchecked Sendable {
     /// delivers it, then writes the cache file.
     private func fetch(_ connection: PostgresConnection, seen: inout Int64?) throws(DatabaseError) {
         let started = Monotonic.now()
+        let startedCPU = Monotonic.threadCPU()
         let (revision, fetched) = try StoreDatabase.fetch(connection, unless: seen, checkSchema: false)
         guard let rows = fetched else { return }
         seen = revision
@@ -232,7 +236,8 @@ final class DatabaseFollower: @unchecked Sendable {
         let certificates = ServedCertificate.all(in: snapshot)
         deliver(id, .fetched(revision: revision, .success(Prepared(loaded: loaded, snapshot: snapshot,
                                                                    certificates: certificates,
-                                                                   seconds: Monotonic.now() - started))))
+                                                                   seconds: Monotonic.now() - started,
+                                                                   cpuSeconds: Monotonic.threadCPU() - startedCPU))))
         if let cacheFile = database.cacheFile {
             do {
                 try CacheFile.write(prepared.document, certificates: rows.certificates, to: cacheFile,

@@ -125,7 +125,8 @@ extension Service {
                 state.operations.pendingReloadOK &+= 1
                 state.operations.events.append(OperationsEvent(.databaseLoaded, [
                     label, revision.map(String.init) ?? "?",
-                    Self.summary(prepared.snapshot) + "; read, checked and encoded in \(Self.whole(prepared.seconds * 1000)) ms"]))
+                    Self.summary(prepared.snapshot) + "; read, checked and encoded in \(Self.whole(prepared.seconds * 1000)) ms"
+                        + " (\(Self.whole(prepared.cpuSeconds * 1000)) ms CPU)"]))
                 let oversized = prepared.snapshot.entriesWithOversizedCertificates
                 if !oversized.isEmpty {
                     state.operations.events.append(OperationsEvent(
