@@ -58,8 +58,8 @@ unit-test: $(DEPS_STAMP)
 
 ## The replay suite (Tests/replay: fixtures, policies, relays, operations,
 ## reconfiguration, real clients) against Kea $(KEA).
-replay-test: build
-	KEA_LWM2M_KEA=$(KEA) KEA_LWM2M_HOOK=$(abspath $(HOOK)) $(PYTHON) -m pytest Tests/replay -v
+replay-test: build cli
+	KEA_LWM2M_KEA=$(KEA) KEA_LWM2M_HOOK=$(abspath $(HOOK)) KEA_LWM2M_CLI=$(abspath $(CLI)) $(PYTHON) -m pytest Tests/replay -v
 
 ## The hook for each of $(KEA_VERSIONS): .build/kea-VERSION/libdhcp_lwm2m.so.
 hooks: core
@@ -69,10 +69,10 @@ hooks: core
 
 ## The replay suite against each of $(KEA_VERSIONS), one after the other (all
 ## hooks are built first: each run also checks that Kea refuses the others).
-replay-test-all: hooks
+replay-test-all: hooks cli
 	@status=0; for v in $(KEA_VERSIONS); do \
 	    echo "=== replay suite, Kea $$v"; \
-	    KEA_LWM2M_KEA=$$v KEA_LWM2M_HOOK=$(abspath .build)/kea-$$v/libdhcp_lwm2m.so \
+	    KEA_LWM2M_KEA=$$v KEA_LWM2M_HOOK=$(abspath .build)/kea-$$v/libdhcp_lwm2m.so KEA_LWM2M_CLI=$(abspath $(CLI)) \
 	        $(PYTHON) -m pytest Tests/replay -v || status=1; \
 	done; exit $$status
 
@@ -175,13 +175,13 @@ cli-test: stage
 # Generated stores, profiles and results go to $(BENCH_WORK), never into the
 # repository. Run lengths: see the BENCH_* variables at the top of each
 # scripts/bench/*.py.
-.PHONY: bench bench-build bench-micro bench-callgrind bench-macro bench-reload bench-report bench-test
+.PHONY: bench bench-build bench-micro bench-callgrind bench-macro bench-reload bench-fleet bench-report bench-test
 
 BENCH_WORK ?= /tmp/lwm2m-bench
 BENCH_BIN  := $(BUILD_DIR)/lwm2m-bench
 BENCH_ENV  := BENCH_WORK=$(BENCH_WORK) KEA_LWM2M_KEA=$(KEA) KEA_LWM2M_HOOK=$(abspath $(HOOK)) LWM2M_BENCH=$(abspath $(BENCH_BIN))
 
-bench: bench-micro bench-callgrind bench-macro bench-reload
+bench: bench-micro bench-callgrind bench-macro bench-reload bench-fleet
 
 bench-build: build
 	$(SWIFT) build -c release --product lwm2m-bench
@@ -202,12 +202,16 @@ bench-reload: bench-build
 	$(BENCH_ENV) $(PYTHON) scripts/bench/reload.py
 	$(BENCH_ENV) $(PYTHON) scripts/bench/report.py
 
+## The PostgreSQL store (docs/fleet.md): propagation and load at 10k/100k entries.
+bench-fleet: bench-build cli
+	$(BENCH_ENV) KEA_LWM2M_CLI=$(abspath $(CLI)) $(PYTHON) scripts/bench/fleet.py
+
 bench-report:
 	$(BENCH_ENV) $(PYTHON) scripts/bench/report.py
 
 ## Every bench script in a tiny configuration: the harness must not rot.
-bench-test: bench-build
-	$(BENCH_ENV) $(PYTHON) -m pytest Tests/bench -v
+bench-test: bench-build cli
+	$(BENCH_ENV) KEA_LWM2M_CLI=$(abspath $(CLI)) $(PYTHON) -m pytest Tests/bench -v
 
 # --- Documentation: every command and JSON snippet is exercised ------------
 .PHONY: docs-test

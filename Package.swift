@@ -7,7 +7,9 @@
 //   kea-lwm2m         the operator's command: check, encode, decode, explain
 //
 // Targets:
-//   LwM2MCore   pure Swift: parameters, store, validation, selection, wire codec
+//   LwM2MCore   pure Swift: parameters, store, validation, selection, wire codec,
+//               the PostgreSQL store (through libpq, not through Kea)
+//   CLibPQ      libpq, PostgreSQL's C client library (the one Kea links too)
 //   LwM2MHook   the C ABI (CShim/include/lwm2m_core.h) implemented in Swift
 //   CShim       C++ against Kea 2.2: callouts only, no policy
 //   LwM2MCapture  the command's capture and DHCP option decoders (also fuzzed)
@@ -56,7 +58,13 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                "CLibPQ",
             ]
+        ),
+        // libpq (libpq-dev): the store database of `store-database` and `kea-lwm2m db`.
+        .systemLibrary(
+            name: "CLibPQ",
+            path: "Sources/CLibPQ"
         ),
         .target(
             name: "LwM2MHook",

@@ -36,6 +36,21 @@ logCoreEvents() noexcept {
             case LWM2M_EVENT_CERTIFICATE_NEVER_FITS:
                 LOG_WARN(logger, LWM2M_CERTIFICATE_NEVER_FITS).arg(arg(0)).arg(arg(1));
                 break;
+            case LWM2M_EVENT_DB_STORE_LOADED:
+                LOG_INFO(logger, LWM2M_DB_STORE_LOADED).arg(arg(0)).arg(arg(1)).arg(arg(2));
+                break;
+            case LWM2M_EVENT_DB_STORE_REFUSED:
+                LOG_ERROR(logger, LWM2M_DB_STORE_REFUSED).arg(arg(0)).arg(arg(1)).arg(arg(2)).arg(arg(3));
+                break;
+            case LWM2M_EVENT_DB_LOST:
+                LOG_WARN(logger, LWM2M_DB_LOST).arg(arg(0)).arg(arg(1)).arg(arg(2));
+                break;
+            case LWM2M_EVENT_DB_BACK:
+                LOG_INFO(logger, LWM2M_DB_BACK).arg(arg(0)).arg(arg(1));
+                break;
+            case LWM2M_EVENT_DB_CACHE_WRITE_FAILED:
+                LOG_WARN(logger, LWM2M_DB_CACHE_WRITE_FAILED).arg(arg(0)).arg(arg(1));
+                break;
             default:
                 break;
             }

@@ -28,6 +28,8 @@ const char* const CERTIFICATE_TOO_BIG = "lwm2m-certificate-too-big";
 const char* const URI_TOO_BIG = "lwm2m-uri-too-big";
 const char* const RELOAD_OK = "lwm2m-reload-ok";
 const char* const RELOAD_FAILED = "lwm2m-reload-failed";
+const char* const DATABASE_REVISION = "lwm2m-database-revision";
+const char* const DATABASE_CONNECTED = "lwm2m-database-connected";
 
 void
 add(const std::string& name, uint64_t delta, bool always = false) {
@@ -67,6 +69,12 @@ flushStatistics() noexcept {
                 }
             }
         } while (count == capacity);
+        int64_t revision = 0;
+        int32_t connected = 0;
+        if (lwm2m_core_database_gauges(&revision, &connected) == 1) {
+            StatsMgr::instance().setValue(DATABASE_REVISION, revision);
+            StatsMgr::instance().setValue(DATABASE_CONNECTED, static_cast<int64_t>(connected));
+        }
     } catch (const std::exception& ex) {
         logOperationFailure("statistics", ex.what());
     } catch (...) {

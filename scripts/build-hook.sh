@@ -37,6 +37,14 @@ kea_cxx_setup "$KEA" "$work"
 hooks_version=$kea_hooks_version
 libdir=$kea_libdir
 libraries=("${kea_libraries[@]}")
+# libpq for store-database: the root's own libpq.so.5, which its kea-dhcp4
+# and kea-dhcp6 link already (so the hook adds no dependency).
+if [ ! -e "$libdir/libpq.so.5" ]; then
+    echo "build-hook.sh: no libpq.so.5 in $libdir (Kea $KEA's root)" >&2
+    exit 1
+fi
+ln -sfn "$libdir/libpq.so.5" "$work/lib/libpq.so"
+libraries+=(-lpq)
 
 cxxflags=(-ICShim/include -ICShim -I"$work/gen" "${kea_cxxflags[@]}" -g -Wall -Wno-deprecated-declarations -ICShim/kea-compat)
 # SANITIZE=address,undefined (make build-asan): the shim is compiled with

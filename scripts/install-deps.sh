@@ -6,7 +6,8 @@ set -euo pipefail
 
 packages=(kea-dev libboost-dev kea-dhcp4-server kea-dhcp6-server kea-admin
           isc-dhcp-client busybox dhcpcd-base tcpdump iproute2 openssl procps valgrind
-          dpkg-dev binutils file man-db systemd debootstrap python3 lintian)
+          dpkg-dev binutils file man-db systemd debootstrap python3 lintian
+          libpq-dev postgresql)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

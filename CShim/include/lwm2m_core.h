@@ -309,6 +309,16 @@ enum {
     LWM2M_EVENT_CERTIFICATE_EXPIRED = 4,
     /** LWM2M_CERTIFICATE_NEVER_FITS (WARN): store path, entries. */
     LWM2M_EVENT_CERTIFICATE_NEVER_FITS = 5,
+    /** LWM2M_DB_STORE_LOADED (INFO): database, revision, summary. */
+    LWM2M_EVENT_DB_STORE_LOADED = 6,
+    /** LWM2M_DB_STORE_REFUSED (ERROR): database, revision, what is still served, reason. */
+    LWM2M_EVENT_DB_STORE_REFUSED = 7,
+    /** LWM2M_DB_LOST (WARN): database, what is still served, reason. */
+    LWM2M_EVENT_DB_LOST = 8,
+    /** LWM2M_DB_BACK (INFO): database, seconds it was unreachable. */
+    LWM2M_EVENT_DB_BACK = 9,
+    /** LWM2M_DB_CACHE_WRITE_FAILED (WARN): cache file, reason. */
+    LWM2M_EVENT_DB_CACHE_WRITE_FAILED = 10,
 };
 
 #define LWM2M_EVENT_MAX_ARGUMENTS 4
@@ -342,6 +352,11 @@ typedef struct lwm2m_statistic_delta {
     each subnet with a non-zero delta. Writes up to `capacity` deltas and
     returns how many; call again while it returns `capacity`. */
 size_t lwm2m_core_take_statistics(lwm2m_statistic_delta *deltas, size_t capacity);
+
+/** With `store-database`: the revision served (0: none) and whether the
+    database is connected, for the statistics lwm2m-database-revision and
+    lwm2m-database-connected. Returns 1, or 0 when the store is a file. */
+int32_t lwm2m_core_database_gauges(int64_t *revision, int32_t *connected);
 
 /** A control command (lwm2m-reload, lwm2m-status, lwm2m-explain). */
 typedef struct lwm2m_command_input {

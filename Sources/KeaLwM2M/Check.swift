@@ -152,6 +152,20 @@ struct Check: ParsableCommand {
             report.problem(line)
             return
         }
+        if let database = parameters.storeDatabase {
+            report.info("\(where_): parameters OK: store-database \(database.label), option codes "
+                        + "\(parameters.bootstrapURICode) (URI), \(parameters.serverCertificateCode) (certificate)")
+            // The store is in the database ('kea-lwm2m db status'); a STORE
+            // given, else the cache file when there is one, is checked here.
+            guard let storePath = store ?? database.cacheFile.flatMap({ access($0, F_OK) == 0 ? $0 : nil }) else {
+                report.info("\(where_): the store is in the database: 'kea-lwm2m db status --kea-config \(path)' shows it")
+                return
+            }
+            guard let loaded = checkStore(storePath, report: &report) else { return }
+            summarize(Snapshot(store: loaded, parameters: parameters, family: config.family), explicitFamily: false, report: &report)
+            for line in ConfigCrossReference(config: config).warnings(for: loaded) { report.warning(line) }
+            return
+        }
         report.info("\(where_): parameters OK: store-file \(parameters.storeFile), option codes "
                     + "\(parameters.bootstrapURICode) (URI), \(parameters.serverCertificateCode) (certificate)")
         let storePath = store ?? parameters.storeFile

@@ -19,7 +19,7 @@ struct KeaLwM2M: ParsableCommand {
             malformed capture).
             """,
         version: Version.string,
-        subcommands: [Check.self, Encode.self, Decode.self, Explain.self]
+        subcommands: [Check.self, Encode.self, Decode.self, Explain.self, Database.self]
     )
 
     /// Runs the command; every failure is one line on standard error.

@@ -1,8 +1,11 @@
 /// The hook's `parameters` map from `hooks-libraries` in the Kea configuration,
 /// validated.
 public struct HookParameters: Sendable, Equatable {
-    /// Path of the store file (`store-file`).
+    /// Path of the store file (`store-file`). With `store-database`, how
+    /// logs and status name the database (`DatabaseParameters.label`).
     public var storeFile: String
+    /// The PostgreSQL store (`store-database`, exclusive with `store-file`).
+    public var storeDatabase: DatabaseParameters? = nil
     /// Option code of the bootstrap-server URI option (`bootstrap-uri-code`).
     public var bootstrapURICode: UInt16
     /// Option code of the server-certificate option (`server-certificate-code`).
@@ -61,7 +64,8 @@ public struct HookParameters: Sendable, Equatable {
         public static let dhcpv6MaxReplySize = "dhcpv6-max-reply-size"
         public static let rememberRequests = "remember-requests"
         public static let watchInterval = "watch-interval"
-        static let all = [storeFile, bootstrapURICode, serverCertificateCode, defaultMaxMessageSize,
+        public static let storeDatabase = "store-database"
+        static let all = [storeFile, storeDatabase, bootstrapURICode, serverCertificateCode, defaultMaxMessageSize,
                           dhcpv6MaxReplySize, rememberRequests, watchInterval]
     }
 
@@ -91,11 +95,24 @@ public struct HookParameters: Sendable, Equatable {
                                  reason: "unknown; the known parameters are \(Key.all.joined(separator: ", "))")
         }
 
-        guard case .string(let storeFile)? = map[Key.storeFile] else {
-            throw ParameterError(parameter: Key.storeFile,
-                                 reason: map[Key.storeFile] == nil ? "required, the path of the store file" : "must be a string (a file path)")
+        var database: DatabaseParameters? = nil
+        let storeFile: String
+        if let value = map[Key.storeDatabase] {
+            guard map[Key.storeFile] == nil else {
+                throw ParameterError(parameter: Key.storeDatabase,
+                                     reason: "give either store-file or store-database, not both")
+            }
+            let parsed = try DatabaseParameters.parse(value, parameter: Key.storeDatabase)
+            database = parsed
+            storeFile = parsed.label
+        } else {
+            guard case .string(let path)? = map[Key.storeFile] else {
+                throw ParameterError(parameter: Key.storeFile,
+                                     reason: map[Key.storeFile] == nil ? "required, the path of the store file (or store-database, a PostgreSQL store)" : "must be a string (a file path)")
+            }
+            guard !path.isEmpty else { throw ParameterError(parameter: Key.storeFile, reason: "must not be empty") }
+            storeFile = path
         }
-        guard !storeFile.isEmpty else { throw ParameterError(parameter: Key.storeFile, reason: "must not be empty") }
 
         let defaults = defaultCodes(for: family)
         let uriCode = try code(Key.bootstrapURICode, in: map, default: defaults.uri, family: family,
@@ -144,7 +161,7 @@ public struct HookParameters: Sendable, Equatable {
             }
             watchInterval = Int(clamping: seconds)
         }
-        return HookParameters(storeFile: storeFile, bootstrapURICode: uriCode,
+        return HookParameters(storeFile: storeFile, storeDatabase: database, bootstrapURICode: uriCode,
                               serverCertificateCode: certificateCode, defaultMaxMessageSize: maxMessageSize,
                               dhcpv6MaxReplySize: v6Limit, rememberRequests: remember, watchInterval: watchInterval)
     }

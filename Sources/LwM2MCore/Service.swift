@@ -63,7 +63,12 @@ public final class Service: Sendable {
     /// publishes it in one step. Parameter errors are the caller's to report
     /// before calling: they must leave everything as it was.
     public func configure(_ parameters: HookParameters, family: AddressFamily) -> Outcome {
-        state.withLock { state in
+        stopFollower()
+        if let database = parameters.storeDatabase {
+            return configureDatabase(parameters, database: database, family: family)
+        }
+        return state.withLock { state in
+            state.operations.database = nil
             state.operations.abandonLoading()
             state.operations.configured(parameters, family: family, at: now())
             let attempt = StoreLoader.load(path: parameters.storeFile)
@@ -93,6 +98,7 @@ public final class Service: Sendable {
 
     /// Stops serving. The last good store is remembered.
     public func stop() {
+        stopFollower()
         state.withLock { state in
             state.operations.abandonLoading()
             state.operations.active = false

@@ -102,6 +102,16 @@ private final class DeltaBuffer: Sendable {
     }
 }
 
+/// Implements `lwm2m_core_database_gauges`.
+@_cdecl("lwm2m_core_database_gauges")
+public func lwm2mCoreDatabaseGauges(_ revision: UnsafeMutablePointer<Int64>?,
+                                    _ connected: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guard let gauges = service.databaseGauges else { return 0 }
+    revision?.pointee = gauges.revision
+    connected?.pointee = gauges.connected ? 1 : 0
+    return 1
+}
+
 /// Implements `lwm2m_core_command`.
 @_cdecl("lwm2m_core_command")
 public func lwm2mCoreCommand(_ input: UnsafePointer<lwm2m_command_input>?) -> UnsafeMutablePointer<CChar>? {

@@ -136,6 +136,18 @@ def test_reload(work):
     assert runs["hook+rewrite"]["serves_last_generation"]
 
 
+@pytest.mark.skipif(lab.postgres.server_bindir() is None, reason="needs PostgreSQL (apt-get install postgresql)")
+def test_fleet(work):
+    cli = Path(os.environ.get("KEA_LWM2M_CLI", REPO / ".build" / "release" / "kea-lwm2m"))
+    if not cli.is_file():
+        pytest.fail(f"kea-lwm2m not built: {cli} (make cli)")
+    r = run("fleet.py", work, BENCH_FLEET_ENTRIES="100,1000", BENCH_FLEET_CHANGES="2", KEA_LWM2M_CLI=str(cli))
+    assert [row["entries"] for row in r["rows"]] == [100, 1000]
+    for row in r["rows"]:
+        assert row["changes"] == 2 and row["change_max_ms"] >= row["change_median_ms"] > 0, row
+        assert row["initial_ms"] >= row["initial_cpu_ms"] >= 0, row
+
+
 def test_report(work, tmp_path):
     doc = tmp_path / "performance.md"
     doc.write_text("# Performance\n\nhand-written text\n\n<!-- bench:results:begin -->\nold\n"

@@ -207,3 +207,28 @@ def test_example_configs_check_clean(cli, tmp_path):
     for name in ("kea-dhcp4.conf", "kea-dhcp6.conf"):
         result = run("check", store, "--kea-config", REPO / "kea-config" / name)
         assert result.returncode == 0, result.stdout
+
+
+def test_ha_fleet_example_checks_clean(cli, tmp_path):
+    """kea-config/kea-dhcp4-ha-fleet.conf (store-database): its parameters pass
+    (the password file and cache file pointed at test files), and the cache
+    file, a store file, is checked; without one, check says where the store is."""
+    text = (REPO / "kea-config" / "kea-dhcp4-ha-fleet.conf").read_text()
+    password = tmp_path / "lwm2m-db.password"
+    password.write_text("secret\n")
+    password.chmod(0o600)
+    config = tmp_path / "kea-dhcp4.conf"
+    config.write_text(text.replace("/etc/kea/lwm2m-db.password", str(password))
+                      .replace("/var/lib/kea/lwm2m-cache.json", str(tmp_path / "cache.json")))
+    result = run("check", "--kea-config", config)
+    assert result.returncode == 0, result.stdout
+    assert "store-database postgresql database 'lwm2m' on db.example.net" in result.stdout
+    assert "kea-lwm2m db status --kea-config" in result.stdout
+    store = REPO / "kea-config" / "lwm2m-store.json"
+    (tmp_path / "cache.json").write_text(store.read_text())
+    (tmp_path / "certs").symlink_to(REPO / "kea-config" / "certs")
+    result = run("check", "--kea-config", config)
+    assert result.returncode == 0 and f"{tmp_path / 'cache.json'}: OK" in result.stdout, result.stdout
+    password.chmod(0o666)
+    result = run("check", "--kea-config", config, check=1)
+    assert "'password-file'" in result.stdout and "writable by" in result.stdout, result.stdout

@@ -60,6 +60,14 @@ extension Service {
     }
 
     private func reloadCommand() -> CommandAnswer {
+        if kickFollower() {
+            let (label, revision) = state.withLock { state in
+                (state.operations.database?.parameters.label ?? "", state.operations.database?.revision)
+            }
+            return CommandAnswer(result: CommandAnswer.success,
+                                 text: "LwM2M store \(label): read again requested (revision \(revision.map(String.init) ?? "none") served)",
+                                 arguments: ["revision": revision.map { .integer($0) } ?? .null])
+        }
         switch reload() {
         case .reloaded(let entries):
             return CommandAnswer(result: CommandAnswer.success,
@@ -102,7 +110,8 @@ extension Service {
                 "reload-failed": .integer(Int64(clamping: totals.reloadFailed)),
             ]
             let entries = snapshot?.entryCount ?? 0
-            let arguments: [String: JSONValue] = [
+            var arguments: [String: JSONValue] = [
+                "backend": .string(operations.database == nil ? "file" : "database"),
                 "family": .integer(Int64(family.rawValue)),
                 "store-file": .string(parameters.storeFile),
                 "loaded-at": served.map { .string(ISO8601.format($0.loadedAt)) } ?? .null,
@@ -114,6 +123,7 @@ extension Service {
                 "certificates": .array(certificates),
                 "counters": .object(counters),
             ]
+            if let database = operations.database { arguments["database"] = databaseStatus(database) }
             var text = snapshot == nil ? "LwM2M store \(parameters.storeFile): nothing served"
                                        : "LwM2M store \(parameters.storeFile): \(entries) \(entries == 1 ? "entry" : "entries") served"
             if let error = operations.lastError { text += "; last load failed: \(error)" }

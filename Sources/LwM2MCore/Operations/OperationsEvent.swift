@@ -13,6 +13,16 @@ public struct OperationsEvent: Sendable, Equatable {
         case certificateExpired = 4
         /// LWM2M_CERTIFICATE_NEVER_FITS: store path, entries.
         case certificateNeverFits = 5
+        /// LWM2M_DB_STORE_LOADED: database, revision, summary.
+        case databaseLoaded = 6
+        /// LWM2M_DB_STORE_REFUSED: database, revision, what is still served, reason.
+        case databaseRefused = 7
+        /// LWM2M_DB_LOST: database, what is still served, reason.
+        case databaseLost = 8
+        /// LWM2M_DB_BACK: database, seconds it was lost.
+        case databaseBack = 9
+        /// LWM2M_DB_CACHE_WRITE_FAILED: cache file, reason.
+        case cacheWriteFailed = 10
     }
 
     public var kind: Kind

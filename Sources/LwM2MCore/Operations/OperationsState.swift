@@ -34,6 +34,8 @@ struct OperationsState {
     var servedCertificates: [ServedCertificate] = []
     /// When certificates were last checked for expiry.
     var lastCertificateCheck: Date?
+    /// The database followed (`store-database`); nil for a store file.
+    var database: DatabaseState?
 
     /// Certificates that expire within this many seconds are warned about.
     static let expiryWarning: TimeInterval = 30 * 86_400

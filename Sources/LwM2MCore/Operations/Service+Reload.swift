@@ -31,6 +31,8 @@ extension Service {
         let outcome = state.withLock { state -> ReloadOutcome in
             guard state.operations.active, let parameters = state.operations.parameters,
                   let family = state.operations.family else { return .inactive }
+            // A database store arrives from its follower, not from files.
+            if state.operations.database != nil { return .unchanged }
             if let job = state.operations.loading {
                 guard job.isFinished else { return .loading }
                 state.operations.loading = nil
@@ -62,6 +64,7 @@ extension Service {
         state.withLock { state in
             guard state.operations.active, let parameters = state.operations.parameters,
                   let family = state.operations.family else { return .inactive }
+            if state.operations.database != nil { return .unchanged }   // see kickFollower
             if let job = state.operations.loading {
                 state.operations.loading = nil
                 if let prepared = job.collect() {
@@ -189,6 +192,9 @@ extension Service {
     public var watchIntervalMilliseconds: UInt32 {
         state.withLock { state in
             guard state.operations.active, let parameters = state.operations.parameters else { return 0 }
+            // With a database store the timer logs the follower's events and
+            // flushes the statistics: never off.
+            if state.operations.database != nil { return UInt32(clamping: max(parameters.watchInterval, 1) * 1000) }
             return UInt32(clamping: parameters.watchInterval * 1000)
         }
     }

@@ -12,6 +12,16 @@ public enum ToolSupport {
         }
     }
 
+    /// Writes a whole file atomically (a temporary file beside it, renamed),
+    /// mode 0644.
+    public static func writeFile(_ path: String, _ bytes: [UInt8]) throws(ToolFileError) {
+        do {
+            try CacheFile.writeAtomically(bytes, to: path, mode: 0o644)
+        } catch {
+            throw ToolFileError(path: path, reason: error.reason)
+        }
+    }
+
     /// `relative` resolved against the folder of `file`, as the store resolves
     /// its certificate paths.
     public static func resolve(_ relative: String, besides file: String) -> String {

@@ -1,0 +1,124 @@
+import Testing
+@testable import LwM2MCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("store-database parameters and the store's rows")
+struct DatabaseTests {
+    func parse(_ json: String, _ family: AddressFamily = .v4) throws(ParameterError) -> HookParameters {
+        try HookParameters.parse(json: Array(json.utf8), family: family, keaDefinedCodes: [1, 3, 6, 53, 55, 57])
+    }
+
+    func reason(_ json: String) -> String {
+        do {
+            _ = try parse(json)
+            return "accepted"
+        } catch {
+            return error.description
+        }
+    }
+
+    @Test func keysOfKeasLeaseDatabase() throws {
+        let p = try parse(#"""
+            {"store-database": {"type": "postgresql", "name": "lwm2m", "host": "/run/postgresql", "port": 5433,
+             "user": "kea", "password": "secret", "connect-timeout": 3, "trust-anchor": "/etc/ca.pem",
+             "cert-file": "/etc/c.pem", "key-file": "/etc/k.pem", "cache-file": "/var/lib/kea/lwm2m-cache.json"}}
+            """#)
+        let database = try #require(p.storeDatabase)
+        #expect(database.name == "lwm2m" && database.host == "/run/postgresql" && database.port == 5433)
+        #expect(database.user == "kea" && database.password == "secret" && database.connectTimeout == 3)
+        #expect(database.cacheFile == "/var/lib/kea/lwm2m-cache.json")
+        #expect(p.storeFile == database.label)
+        let keywords = Dictionary(database.connectionKeywords(applicationName: "x"), uniquingKeysWith: { a, _ in a })
+        #expect(keywords["dbname"] == "lwm2m" && keywords["sslmode"] == "verify-full" && keywords["sslrootcert"] == "/etc/ca.pem")
+        #expect(keywords["sslcert"] == "/etc/c.pem" && keywords["sslkey"] == "/etc/k.pem" && keywords["connect_timeout"] == "3")
+        #expect(database.certificateFolder == "lwm2m-cache.json.certs")
+    }
+
+    @Test func defaults() throws {
+        let database = try #require(try parse(#"{"store-database": {"type": "postgresql", "name": "x"}}"#).storeDatabase)
+        #expect(database.host == "localhost" && database.port == nil && database.connectTimeout == 5 && database.cacheFile == nil)
+        let keywords = Dictionary(database.connectionKeywords(applicationName: "x"), uniquingKeysWith: { a, _ in a })
+        #expect(keywords["sslmode"] == nil)
+    }
+
+    @Test func invalidMaps() {
+        let cases: [(String, String)] = [
+            (#"{"store-file": "s", "store-database": {"type": "postgresql", "name": "x"}}"#, "not both"),
+            (#"{"store-database": "postgresql://x"}"#, "must be a map"),
+            (#"{"store-database": {"name": "x"}}"#, "'type' is required"),
+            (#"{"store-database": {"type": "mysql", "name": "x"}}"#, "must be \"postgresql\""),
+            (#"{"store-database": {"type": "postgresql"}}"#, "'name' is required"),
+            (#"{"store-database": {"type": "postgresql", "name": ""}}"#, "'name' must not be empty"),
+            (#"{"store-database": {"type": "postgresql", "name": "x", "port": 70000}}"#, "'port' must be an integer"),
+            (#"{"store-database": {"type": "postgresql", "name": "x", "connect-timeout": 0}}"#, "'connect-timeout' must be an integer from 1 to 300"),
+            (#"{"store-database": {"type": "postgresql", "name": "x", "cert-file": "/c"}}"#, "go together"),
+            (#"{"store-database": {"type": "postgresql", "name": "x", "password": "a", "password-file": "/p"}}"#, "not both"),
+            (#"{"store-database": {"type": "postgresql", "name": "x", "pasword": "a"}}"#, "unknown key 'pasword'"),
+            (#"{"store-database": {"type": "postgresql", "name": "x", "password-file": "/nonexistent/pw"}}"#, "'password-file' /nonexistent/pw cannot open"),
+            (#"{"store-database": {"type": "postgresql", "name": "x", "host": 5}}"#, "'host' must be a string"),
+            (#"{}"#, "store-database"),
+        ]
+        for (json, expected) in cases {
+            let text = reason(json)
+            #expect(text.contains(expected), "\(json): \(text)")
+        }
+    }
+
+    @Test func passwordFileFirstLine() throws {
+        let path = "/tmp/lwm2m-db-test-\(getpid()).pw"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        _ = "s3cret\nignored\n".withCString { write(fd, $0, 14) }
+        close(fd)
+        defer { unlink(path) }
+        let database = try #require(try parse(#"{"store-database": {"type": "postgresql", "name": "x", "password-file": "\#(path)"}}"#).storeDatabase)
+        #expect(database.password == "s3cret")
+        chmod(path, 0o666)
+        #expect(reason(#"{"store-database": {"type": "postgresql", "name": "x", "password-file": "\#(path)"}}"#).contains("writable by"))
+    }
+
+    @Test func rowsRoundTripThroughTheStoreParser() throws {
+        let rows = StoreRows(entries: [
+            .init(position: 0, body: #"{"bootstrap-uri": "coaps://default.example"}"#, certificate: nil),
+            .init(position: 1, body: #"{"subnet-id": 7, "bootstrap-uri": "coap://seven.example"}"#, certificate: nil),
+            .init(position: 2, body: #"{"client-class": "cams", "bootstrap-uri": "coaps://cams.example", "always-send": true}"#, certificate: nil),
+        ], certificates: [:])
+        let (store, document) = try rows.store(label: "postgresql database 'x'", certificateFolder: "certificates", comment: "revision 3 of x")
+        #expect(store.entries.count == 2 && store.defaultEntry != nil)
+        #expect(String(decoding: document, as: UTF8.self).hasPrefix(#"{"comment":"revision 3 of x""#))
+    }
+
+    @Test func invalidRowIsNamedByPosition() {
+        let rows = StoreRows(entries: [
+            .init(position: 1, body: #"{"subnet-id": 7, "bootstrap-uri": "coap://ok.example"}"#, certificate: nil),
+            .init(position: 2, body: #"{"subnet-id": 8, "bootstrap-uri": "http://rogue.example"}"#, certificate: nil),
+        ], certificates: [:])
+        do {
+            _ = try rows.store(label: "postgresql database 'x'", certificateFolder: "certificates", comment: "c")
+            Issue.record("an http URI was accepted")
+        } catch {
+            #expect(error.description.contains("postgresql database 'x':2:"), "\(error)")
+        }
+    }
+
+    @Test func missingCertificateRowIsAProblem() {
+        let rows = StoreRows(entries: [
+            .init(position: 1, body: #"{"subnet-id": 7, "bootstrap-uri": "coap://ok.example"}"#,
+                  certificate: String(repeating: "ab", count: 32)),
+        ], certificates: [:])
+        do {
+            _ = try rows.store(label: "db", certificateFolder: "certificates", comment: "c")
+            Issue.record("a missing certificate was accepted")
+        } catch {
+            #expect(error.description.contains("not in the database's certificate table"), "\(error)")
+        }
+    }
+
+    @Test func scriptSplitsOutsideFunctionBodies() {
+        let statements = StoreDatabase.statements(StoreDatabase.schema1)
+        #expect(statements.count == 16)   // 5 tables, 2 inserts, 1 index, 3 functions, 5 triggers
+        #expect(statements.allSatisfy { !$0.hasSuffix(";") })
+        #expect(statements.contains { $0.hasPrefix("CREATE FUNCTION lwm2m_bump_revision") && $0.contains("END $$") })
+    }
+}
