@@ -116,7 +116,8 @@ class Fleet:
 
     def db(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         res = subprocess.run([str(cli()), "db", *args, "--name", DATABASE, "--host", str(self.pg.socket_dir),
-                              "--user", "postgres"], capture_output=True, text=True, timeout=120)
+                              "--user", "postgres"], capture_output=True, text=True, timeout=120,
+                             cwd=self.tmp)   # `db export` to standard output writes certificates/ here
         if check:
             assert res.returncode == 0, f"db {' '.join(args)}: {res.returncode}\n{res.stdout}\n{res.stderr}"
         return res
