@@ -27,8 +27,10 @@ def dhcp4_message(frame: Ether) -> bytes:
     return bytes(frame[UDP].payload)
 
 
-def tlv4(data: bytes) -> list[tuple[int, bytes]]:
-    """Walk DHCPv4 options (pad/end aware); every occurrence is kept, in order."""
+def tlv4(data: bytes, strict: bool = True) -> list[tuple[int, bytes]]:
+    """Walk DHCPv4 options (pad/end aware); every occurrence is kept, in order.
+    An option running past the end raises, or with `strict=False` ends the
+    walk there, as Kea reads a query (it ignores such a tail)."""
     out, i = [], 0
     while i < len(data):
         code = data[i]
@@ -38,6 +40,8 @@ def tlv4(data: bytes) -> list[tuple[int, bytes]]:
         if code == 255:
             break
         if i + 1 >= len(data) or i + 2 + data[i + 1] > len(data):
+            if not strict:
+                break
             raise ValueError(f"truncated DHCPv4 option {code} at {i}")
         out.append((code, data[i + 2:i + 2 + data[i + 1]]))
         i += 2 + data[i + 1]

@@ -140,25 +140,9 @@ class Case:
         return f"{self.kind} xid {xid} [{', '.join(self.mutations) or 'well-formed'}] seed {SEED}"
 
 
-def tlv4_lenient(data: bytes) -> list:
-    """DHCPv4 options as Kea reads them: pad skipped, stop at END or at an
-    option running past the end (Kea ignores such a tail)."""
-    out, i = [], 0
-    while i < len(data):
-        code = data[i]
-        if code == 0:
-            i += 1
-            continue
-        if code == 255 or i + 1 >= len(data) or i + 2 + data[i + 1] > len(data):
-            break
-        out.append((code, data[i + 2:i + 2 + data[i + 1]]))
-        i += 2 + data[i + 1]
-    return out
-
-
 def model_view4(payload: bytes) -> lab.Message:
     """The query as the model reads it (RFC 3396: all instances concatenated)."""
-    opts = tlv4_lenient(payload[240:])
+    opts = lab.tlv4(payload[240:], strict=False)
     mtype = next((v[0] for c, v in opts if c == 53 and v), 0)
     return lab.Message(4, mtype, int.from_bytes(payload[4:8], "big"), opts, [], 0, payload,
                        Ether())
