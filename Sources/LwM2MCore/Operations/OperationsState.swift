@@ -61,6 +61,12 @@ struct OperationsState {
         watched = attempt.files
     }
 
+    /// The last attempt failed and is not settled: the next tick reads the
+    /// files again even when their stamps did not change.
+    mutating func awaitReRead() {
+        watched.awaitReRead()
+    }
+
     /// `certificates`: `ServedCertificate.all(in: snapshot)` when the caller
     /// has it already (a reload prepares it off the main thread).
     mutating func loadSucceeded(_ snapshot: Snapshot, certificates: [ServedCertificate]? = nil, now: Date) {
