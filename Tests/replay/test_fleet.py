@@ -388,9 +388,9 @@ def rpk_spki() -> bytes:
 def test_rpk_store_after_an_upgrade_from_version_1(hook, tmp_path):
     """One cluster, leanly: a version-1 database (no encoding column) with a
     store in it is refused by `db import`; `db init` upgrades it in place
-    (rows kept, encoding 4, revision unchanged); then an RPK store imports,
-    a kea-dhcp4 and a kea-dhcp6 following it (read-only role) serve
-    0F || SPKI for subnet A, the bytes table says 15, and `db export` writes
+    (rows kept, encoding 4, revision unchanged); a kea-dhcp4 and a kea-dhcp6
+    follow it (read-only role); then an RPK store is imported, and both
+    serve 0F || SPKI for subnet A, the bytes table says 15, and `db export` writes
     server-public-key, which imports again to the same rows."""
     cli()
     with contextlib.ExitStack() as stack:
@@ -419,19 +419,27 @@ def test_rpk_store_after_an_upgrade_from_version_1(hook, tmp_path):
         assert pg.sql(DATABASE, "SELECT DISTINCT encoding FROM lwm2m_certificate") == "4"
         assert "schema version 2, up to date" in db("init").stdout
 
+        # Two servers follow the upgraded database, then the RPK store is imported (a change they follow).
+        pg.create_reader(DATABASE, READER)
+        net = stack.enter_context(lab.Lab())
+        servers = {}
+        for family in (4, 6):
+            cache = tmp_path / f"cache{family}" / "lwm2m-cache.json"
+            cache.parent.mkdir()
+            params = {"store-database": pg.store_params(DATABASE, user=READER, **{"cache-file": str(cache)})}
+            servers[family] = (stack.enter_context(lab.KeaServer(net, family, lab.base_config(family, hook, params))), cache)
+            assert served(net, family) == (b"coaps://v1.example:5684", b"\x04" + certificate_der("large.pem"))
         db("import", str(rpk_store))
         der = rpk_spki()
         sha = hashlib.sha256(der).hexdigest()
         rows = pg.sql(DATABASE, "SELECT sha256, encoding FROM lwm2m_certificate ORDER BY encoding")
         assert rows.splitlines() == [f"{hashlib.sha256(certificate_der('small.pem')).hexdigest()}|4", f"{sha}|15"], rows
-        pg.create_reader(DATABASE, READER)
-        net = stack.enter_context(lab.Lab())
-        for family in (4, 6):
-            cache = tmp_path / f"cache{family}" / "lwm2m-cache.json"
-            cache.parent.mkdir()
-            params = {"store-database": pg.store_params(DATABASE, user=READER, **{"cache-file": str(cache)})}
-            kea = stack.enter_context(lab.KeaServer(net, family, lab.base_config(family, hook, params)))
-            assert served(net, family) == (uri.encode(), b"\x0f" + der), kea.output_tail()
+        for family, (kea, cache) in servers.items():
+            deadline = time.monotonic() + 5
+            while served(net, family) != (uri.encode(), b"\x0f" + der):
+                assert time.monotonic() < deadline, f"{served(net, family)}\n{kea.output_tail()}"
+                time.sleep(0.2)
+            assert "LWM2M_DB_STORE_REFUSED" not in kea.log(), kea.output_tail()
             keys = [c for c in kea.command("lwm2m-status")["arguments"]["certificates"] if c["encoding"] == 15]
             assert len(keys) == 1 and keys[0]["key-type"] == "EC P-256", keys
             assert '"server-public-key"' in cache.read_text()    # the cache file names it as the store did
