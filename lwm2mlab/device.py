@@ -181,10 +181,14 @@ def dhclient_conf(family: int, uri_code: int, cert_code: int) -> str:
 
 
 class DhcpDevice:
-    """ISC dhclient in the client namespace, bootstrapping through the device hook."""
+    """ISC dhclient in the client namespace, bootstrapping through the device hook.
+
+    `extra_conf`: more dhclient.conf lines (e.g. a client identifier).
+    """
 
     def __init__(self, net: Lab, family: int, folder: Path, endpoint: str = "lab-device",
-                 codes: tuple[int, int] | None = None, timeout: int = 5) -> None:
+                 codes: tuple[int, int] | None = None, timeout: int = 5,
+                 extra_conf: str = "") -> None:
         from .model import DEFAULT_CODES
 
         self.net, self.family, self.endpoint, self.timeout = net, family, endpoint, timeout
@@ -192,7 +196,7 @@ class DhcpDevice:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.state = self.dir / "state"
         uri_code, cert_code = codes or DEFAULT_CODES[family]
-        (self.dir / "dhclient.conf").write_text(dhclient_conf(family, uri_code, cert_code))
+        (self.dir / "dhclient.conf").write_text(dhclient_conf(family, uri_code, cert_code) + extra_conf)
         self.script = self.dir / "hook.sh"
         self.script.write_text(WRAPPER.format(state=self.state, endpoint=endpoint,
                                               device=DEVICE_PROGRAM, hook=HOOK_SCRIPT,

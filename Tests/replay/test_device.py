@@ -143,9 +143,8 @@ def test_raw_public_key_device_bootstraps(world):
     server's raw public key (RFC 7250) and bootstraps; the X.509 server's
     key is refused at that URI."""
     net, ids, folder, _ = world
-    device = dev.DhcpDevice(net, 4, folder / "rpk", endpoint="rpk-v4")
-    conf = device.dir / "dhclient.conf"
-    conf.write_text(conf.read_text() + f'send dhcp-client-identifier "{RPK_CLIENT_ID.decode()}";\n')
+    device = dev.DhcpDevice(net, 4, folder / "rpk", endpoint="rpk-v4",
+                            extra_conf=f'send dhcp-client-identifier "{RPK_CLIENT_ID.decode()}";\n')
     with dev.BootstrapServer(net, ids["rpk"], [lab.SERVER4], RPK_PORT) as server, device:
         verdict = device.run()
         assert_bootstrapped(verdict, ids["rpk"], device, server)
