@@ -8,8 +8,8 @@ server, and a DHCP client whose hook bootstraps the device.
 * `BootstrapServer(net, identity, addresses, port)`: lwm2m-bootstrap-server
   (examples/device) in the lab's server namespace, answering
   ``POST /bs?ep=`` with 2.04 over DTLS with that identity.
-* `DhcpDevice(net, family, folder)`: ISC dhclient in the client namespace
-  with examples/device/lwm2m-dhcp-hook.sh as its script, which writes the
+* `DhcpDevice(net, family, folder)`: ISC dhclient (or dhcpcd) in the client
+  namespace with examples/device/lwm2m-dhcp-hook.sh as its script, which writes the
   delivered URI and identity and runs lwm2m-bootstrap-device; `run()`
   returns its one-line verdict.  `retry()` runs the device program again on
   the files of the last lease (the device's next connection attempt).
@@ -20,8 +20,11 @@ Everything started is stopped by PID on close, also on failure.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
+import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -180,50 +183,79 @@ def dhclient_conf(family: int, uri_code: int, cert_code: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-class DhcpDevice:
-    """ISC dhclient in the client namespace, bootstrapping through the device hook.
+def dhcpcd_conf(family: int, uri_code: int, cert_code: int) -> str:
+    """dhcpcd.conf declaring and requesting the LwM2M options as docs/clients.md
+    says (DHCPv6: Solicit/Request for one address, no router advertisements)."""
+    if family == 4:
+        return ("nodev\nnodelay\nnoarp\nnoipv4ll\n"
+                f"define {uri_code} binhex lwm2m_uri\ndefine {cert_code} array byte lwm2m_cert\n"
+                "option lwm2m_uri, lwm2m_cert\n")
+    return ("nodev\nnodelay\nnoipv6rs\nia_na 1\n"
+            f"define6 {uri_code} binhex lwm2m_uri\ndefine6 {cert_code} array byte lwm2m_cert\n"
+            "option dhcp6_lwm2m_uri, dhcp6_lwm2m_cert\n")
 
-    `extra_conf`: more dhclient.conf lines (e.g. a client identifier).
+
+class DhcpDevice:
+    """A DHCP client in the client namespace, bootstrapping through the device
+    hook: ISC dhclient, or dhcpcd (`client="dhcpcd"`, whose compiled-in run
+    and database folders are bind-mounted from the device's own folder in
+    the mount namespace of ``ip netns exec``, so the host's stay untouched).
+
+    `extra_conf`: more configuration lines (e.g. a client identifier).
     """
 
     def __init__(self, net: Lab, family: int, folder: Path, endpoint: str = "lab-device",
                  codes: tuple[int, int] | None = None, timeout: int = 5,
-                 extra_conf: str = "") -> None:
+                 extra_conf: str = "", client: str = "dhclient") -> None:
         from .model import DEFAULT_CODES
 
+        assert client in ("dhclient", "dhcpcd")
         self.net, self.family, self.endpoint, self.timeout = net, family, endpoint, timeout
-        self.dir = Path(folder) / f"device{family}"
+        self.client = client
+        self.dir = Path(folder) / f"{client}{family}"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.state = self.dir / "state"
         uri_code, cert_code = codes or DEFAULT_CODES[family]
-        (self.dir / "dhclient.conf").write_text(dhclient_conf(family, uri_code, cert_code) + extra_conf)
+        make_conf = dhclient_conf if client == "dhclient" else dhcpcd_conf
+        (self.dir / f"{client}.conf").write_text(make_conf(family, uri_code, cert_code) + extra_conf)
         self.script = self.dir / "hook.sh"
         self.script.write_text(WRAPPER.format(state=self.state, endpoint=endpoint,
                                               device=DEVICE_PROGRAM, hook=HOOK_SCRIPT,
                                               timeout=timeout))
         self.script.chmod(0o755)
-        self.log = self.dir / "dhclient.log"
+        self.log = self.dir / f"{client}.log"
         self.proc: subprocess.Popen | None = None
+
+    def _argv(self) -> list[str]:
+        if self.client == "dhclient":
+            return ["dhclient", f"-{self.family}", "-d", "-1", "-v",
+                    "-cf", str(self.dir / "dhclient.conf"), "-sf", str(self.script),
+                    "-lf", str(self.dir / "leases"), "-pf", str(self.dir / "dhclient.pid"), CLIENT_IF]
+        run_dir, db_dir = self.dir / "run", self.dir / "db"
+        run_dir.mkdir(exist_ok=True)
+        db_dir.mkdir(exist_ok=True)
+        return ["sh", "-c", 'mount --bind "$1" /run && mount --bind "$2" /var/lib/dhcpcd '
+                '&& shift 2 && exec "$@"', "sh", str(run_dir), str(db_dir),
+                "dhcpcd", "--config", str(self.dir / "dhcpcd.conf"), "--script", str(self.script),
+                f"-{self.family}", "--oneshot", "--nobackground", "--noconfigure",
+                "--timeout", "10", CLIENT_IF]
 
     @property
     def verdict_file(self) -> Path:
         return self.state / "last-bootstrap"
 
     def run(self, timeout: float = 25.0) -> str:
-        """One DHCP exchange (dhclient -1); the device hook's verdict line."""
+        """One DHCP exchange; the device hook's verdict line."""
         self.verdict_file.unlink(missing_ok=True)
-        argv = ["dhclient", f"-{self.family}", "-d", "-1", "-v", "-cf", str(self.dir / "dhclient.conf"),
-                "-sf", str(self.script), "-lf", str(self.dir / "leases"),
-                "-pf", str(self.dir / "dhclient.pid"), CLIENT_IF]
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(["ip", "netns", "exec", self.net.cli_ns, *argv],
+            self.proc = subprocess.Popen(["ip", "netns", "exec", self.net.cli_ns, *self._argv()],
                                          stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         try:
             while not self.verdict_file.exists():
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"dhclient -{self.family}: no bootstrap in {timeout:.0f} s; "
+                    raise AssertionError(f"{self.client} -{self.family}: no bootstrap in {timeout:.0f} s; "
                                          f"log:\n{self.log.read_text(errors='replace')[-3000:]}")
                 time.sleep(0.05)
         finally:
@@ -244,7 +276,13 @@ class DhcpDevice:
                               capture_output=True, text=True, timeout=self.timeout + 10)
 
     def stop(self) -> None:
+        """Stop the client by PID, then what is left of its process group
+        (dhcpcd's privilege-separation helpers)."""
+        if self.proc is None:
+            return
         stop_process(self.proc)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
 
     def __enter__(self) -> "DhcpDevice":
         return self

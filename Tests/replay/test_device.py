@@ -3,7 +3,7 @@
 Kea with the hook serves the lab's link (subnet A) from a store whose
 certificate is the one a bootstrap server in the server namespace holds
 (fresh EC P-256 identities, made per module).  The device is ISC dhclient
-in the client namespace with examples/device/lwm2m-dhcp-hook.sh as its
+(one case: dhcpcd) in the client namespace with examples/device/lwm2m-dhcp-hook.sh as its
 script: the hook writes the delivered URI and server identity and runs
 lwm2m-bootstrap-device, which pins that identity in the DTLS handshake and
 sends the LwM2M Bootstrap-Request (POST /bs?ep=...).  Asserted: the
@@ -24,8 +24,10 @@ programs; this module runs it).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -94,6 +96,28 @@ def world(hook, programs, tmp_path_factory):
             lab.KeaServer(net, 4, lab.base_config(4, hook, {"store-file": str(store)})) as k4, \
             lab.KeaServer(net, 6, lab.base_config(6, hook, {"store-file": str(store)})) as k6:
         yield net, ids, folder, {4: k4, 6: k6}
+        assert_nothing_left(net)
+
+
+def assert_nothing_left(net: lab.Lab) -> None:
+    """No device, client or bootstrap server survived its stop (only Kea may
+    run in the lab); anything found is killed, and the test fails."""
+    kea = set()
+    for name in ("kea-dhcp4", "kea-dhcp6"):
+        kea |= set(lab.sh("pgrep", "-x", name, check=False).stdout.split())
+    deadline = time.monotonic() + 3
+    while True:
+        left = [pid for ns in (net.cli_ns, net.srv_ns)
+                for pid in lab.sh("ip", "netns", "pids", ns, check=False).stdout.split()
+                if pid not in kea and Path(f"/proc/{pid}/stat").exists()
+                and Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1] != "Z"]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid), signal.SIGKILL)
+    assert not left, f"processes survived their stop in the lab: {left}"
 
 
 # The RPK device's DHCPv4 client identifier (option 61), selecting the
@@ -122,6 +146,19 @@ def test_x509_device_bootstraps(world, family):
         uri = assert_bootstrapped(verdict, ids["real"], device, server)
     assert uri == URIS[family]
     assert "CN=bs.example.com" in verdict
+
+
+@pytest.mark.skipif(shutil.which("dhcpcd") is None or not Path("/var/lib/dhcpcd").is_dir(),
+                    reason="needs dhcpcd (apt-get install dhcpcd-base)")
+def test_dhcpcd_device_bootstraps(world):
+    """The same hook under dhcpcd (URI as binhex, certificate as array
+    byte), DHCPv6 Solicit/Request."""
+    net, ids, folder, _ = world
+    with dev.BootstrapServer(net, ids["real"], [lab.SERVER6], PORT) as server, \
+            dev.DhcpDevice(net, 6, folder / "dhcpcd", endpoint="dhcpcd-v6", client="dhcpcd") as device:
+        verdict = device.run()
+        uri = assert_bootstrapped(verdict, ids["real"], device, server)
+    assert uri == URIS[6]
 
 
 def test_impostor_is_refused(world):
@@ -183,3 +220,4 @@ def test_rotated_certificate_reaches_the_device(hook, programs, tmp_path):
             retry = device.retry()
         assert retry.returncode == 1 and retry.stdout.strip() == dev.REFUSED, retry
         assert server.requests() == []
+        assert_nothing_left(net)
