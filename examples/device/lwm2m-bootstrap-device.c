@@ -32,7 +32,8 @@
  *       SHA-256 | raw public key SHA-256>, 2.04 Changed          exit 0
  *   refused: server identity does not match what DHCP delivered  exit 1
  *       (what was presented and what was expected follow on standard error)
- *   refused: DTLS handshake failed ...                           exit 3
+ *   no DTLS session with URI (...): ... never compared ...        exit 3
+ *       (nothing listening, handshake failure before the identity)
  *   timeout: no answer from URI in SECONDS s                     exit 3
  *   the server answered 4.04 Not Found, not 2.04 Changed         exit 4
  *   (usage, unreadable or unsupported option value, no DTLS)     exit 2
@@ -186,8 +187,8 @@ static void handshake_failed(struct device *d, const char *how)
         refuse_identity(d);
     else
         set_result(d, EXIT_NO_SESSION,
-                   "refused: DTLS handshake with %s failed (%s) before the server's identity "
-                   "could be compared with what DHCP delivered", d->uri, how);
+                   "no DTLS session with %s (%s): the server's identity was never compared "
+                   "with what DHCP delivered", d->uri, how);
 }
 
 static int on_event(coap_session_t *session, const coap_event_t event)
@@ -369,7 +370,7 @@ int main(int argc, char **argv)
     struct addrinfo *found = NULL;
     int error = getaddrinfo(host, port, &hints, &found);
     if (error != 0) {
-        printf("refused: cannot resolve %s: %s\n", host, gai_strerror(error));
+        printf("no DTLS session with %s: cannot resolve %s: %s\n", d.uri, host, gai_strerror(error));
         return EXIT_NO_SESSION;
     }
     coap_address_t server;
@@ -408,7 +409,7 @@ int main(int argc, char **argv)
     coap_session_t *session = coap_new_client_session_pki(context, NULL, &server,
                                                           COAP_PROTO_DTLS, &pki);
     if (session == NULL) {
-        printf("refused: cannot open a DTLS session to %s\n", d.uri);
+        printf("no DTLS session with %s: libcoap could not open one\n", d.uri);
         coap_free_context(context);
         return EXIT_NO_SESSION;
     }
