@@ -4,10 +4,14 @@
 # the bootstrap-server URI, and the server's certificate or raw public key,
 # which becomes the only identity the device trusts for that server.
 #
-# Run it as ISC dhclient's script (dhclient -sf, or call it from an
-# /etc/dhcp/dhclient-exit-hooks.d/ file) or as dhcpcd's (dhcpcd --script, or
-# from a /lib/dhcpcd/dhcpcd-hooks/ file), with the options declared as in
-# docs/clients.md:
+# Run it as ISC dhclient's script (dhclient -sf) or dhcpcd's (dhcpcd
+# --script), or call it -- as a command: it ends with `exit` -- from a file
+# that the system's scripts source, which keeps their own work:
+#   /etc/dhcp/dhclient-exit-hooks.d/lwm2m   (Debian's dhclient-script)
+#   /lib/dhcpcd/dhcpcd-hooks/90-lwm2m       (dhcpcd-run-hooks)
+# holding a line such as
+#   LWM2M_ENDPOINT=urn:dev:mac:0024befffe804ff1 /usr/local/sbin/lwm2m-dhcp-hook.sh
+# The options must be declared as in docs/clients.md:
 #
 #   dhclient.conf (DHCPv4; DHCPv6: dhcp6.* names, codes 200/201)
 #     option lwm2m-bootstrap-uri code 224 = text;
@@ -30,8 +34,8 @@
 # and keep the trust anchor in its Security object; this one does it on
 # every lease, which shows a rotated certificate arriving.
 #
-# Settings (environment; dhclient and dhcpcd pass the script a fresh one, so
-# set them in a wrapper that execs this file):
+# Settings (environment; dhclient and dhcpcd pass their script a fresh one,
+# so set them in the calling line or in a wrapper that execs this file):
 #   LWM2M_STATE_DIR  where the files go (/run/lwm2m-device)
 #   LWM2M_ENDPOINT   the LwM2M endpoint client name (this host's name)
 #   LWM2M_DEVICE     the device program (lwm2m-bootstrap-device on PATH)
