@@ -199,11 +199,10 @@ static int on_event(coap_session_t *session, const coap_event_t event)
     switch (event) {
     case COAP_EVENT_DTLS_CONNECTED:
         /* Never go on with a session whose identity was not pinned (for
-         * example if the DTLS library skipped the callback). */
-        if (!d->identity_checked || !d->identity_matches) {
+         * example if the DTLS library skipped the callback); main() checks
+         * again before it sends the request. */
+        if (!d->identity_checked || !d->identity_matches)
             handshake_failed(d, "the server's identity was not checked");
-            coap_session_disconnected(session, COAP_NACK_TLS_FAILED);
-        }
         break;
     case COAP_EVENT_DTLS_CLOSED:
     case COAP_EVENT_DTLS_ERROR:
@@ -298,6 +297,29 @@ static size_t read_file(const char *path, uint8_t *out, size_t size)
     int too_big = n == size && fgetc(file) != EOF;
     fclose(file);
     return too_big ? 0 : n;
+}
+
+/* LwM2M Bootstrap-Request: confirmable POST /bs?ep=ENDPOINT. */
+static int send_bootstrap_request(coap_session_t *session, const char *endpoint)
+{
+    char query[300];
+    int query_length = snprintf(query, sizeof query, "ep=%s", endpoint);
+    if (query_length < 0 || query_length >= (int)sizeof query)
+        return 0;
+    coap_pdu_t *request = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_POST, session);
+    if (request == NULL)
+        return 0;
+    uint8_t token[8];
+    size_t token_length;
+    coap_session_new_token(session, &token_length, token);
+    if (!coap_add_token(request, token_length, token) ||
+        !coap_add_option(request, COAP_OPTION_URI_PATH, 2, (const uint8_t *)"bs") ||
+        !coap_add_option(request, COAP_OPTION_URI_QUERY, (size_t)query_length,
+                         (const uint8_t *)query)) {
+        coap_delete_pdu(request);
+        return 0;
+    }
+    return coap_send(session, request) != COAP_INVALID_MID;
 }
 
 static int usage(void)
@@ -415,25 +437,22 @@ int main(int argc, char **argv)
     }
     coap_session_set_app_data(session, &d);
 
-    /* LwM2M Bootstrap-Request: confirmable POST /bs?ep=ENDPOINT. */
-    coap_pdu_t *request = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_POST, session);
-    uint8_t token[8];
-    size_t token_length;
-    char query[300];
-    int query_length = snprintf(query, sizeof query, "ep=%s", endpoint);
-    if (request == NULL || query_length >= (int)sizeof query) {
-        fprintf(stderr, "lwm2m-bootstrap-device: cannot build the request\n");
-        coap_free_context(context);
-        return EXIT_USAGE;
-    }
-    coap_session_new_token(session, &token_length, token);
-    coap_add_token(request, token_length, token);
-    coap_add_option(request, COAP_OPTION_URI_PATH, 2, (const uint8_t *)"bs");
-    coap_add_option(request, COAP_OPTION_URI_QUERY, (size_t)query_length, (const uint8_t *)query);
-    coap_send(session, request);   /* sent once the handshake is done */
-
+    /* The handshake runs first; the request leaves only once the session
+     * is established with the pinned identity. */
     unsigned int waited_ms = 0, limit_ms = (unsigned int)timeout_seconds * 1000;
+    int sent = 0;
     while (!d.done && waited_ms < limit_ms) {
+        if (!sent && coap_session_get_state(session) == COAP_SESSION_STATE_ESTABLISHED) {
+            if (!d.identity_checked || !d.identity_matches) {
+                handshake_failed(&d, "the server's identity was not checked");
+                break;
+            }
+            if (!send_bootstrap_request(session, endpoint)) {
+                set_result(&d, EXIT_USAGE, "cannot build the Bootstrap-Request");
+                break;
+            }
+            sent = 1;
+        }
         int spent = coap_io_process(context, 100);
         if (spent < 0)
             break;
