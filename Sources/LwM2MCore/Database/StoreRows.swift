@@ -79,10 +79,18 @@ public struct StoreRows: Sendable, Equatable {
         func append(_ text: String) { out.append(contentsOf: text.utf8) }
         append("{\"comment\":")
         append(JSONValue.string(comment).serialized)
+        // Each certificate's quoted path once: quoting is per character.
+        var quotedPaths: [String: [UInt8]] = [:]
         func appendEntry(_ entry: Entry) {
             guard let sha = entry.certificate else { append(entry.body); return }
             append("{\"server-certificate\":")
-            append(JSONValue.string("\(folder)/\(sha).der").serialized)
+            if let quoted = quotedPaths[sha] {
+                out.append(contentsOf: quoted)
+            } else {
+                let quoted = Array(JSONValue.string("\(folder)/\(sha).der").serialized.utf8)
+                quotedPaths[sha] = quoted
+                out.append(contentsOf: quoted)
+            }
             let body = entry.body.utf8
             // "{...}" minus its "{": what follows the added key.
             let rest = body.dropFirst().drop { $0 == UInt8(ascii: " ") }
@@ -112,14 +120,23 @@ public struct StoreRows: Sendable, Equatable {
         throws(StoreError) -> (store: Store, document: [UInt8]) {
         let bytes = document(certificateFolder: folder, comment: comment)
         let certificates = self.certificates
-        let store = try Store.parse(bytes, path: label, readFile: { file throws(FileError) in
+        let readFile = { (file: String) throws(FileError) -> [UInt8] in
             let name = file.split(separator: "/").last.map(String.init) ?? file
             let sha = name.hasSuffix(".der") ? String(name.dropLast(4)) : name
             guard let der = certificates[sha] else {
                 throw FileError(reason: "names certificate \(sha), which is not in the database's certificate table")
             }
             return der
-        })
+        }
+        // The rows' bodies read directly; the document only when that
+        // gives up (it decides, and words every problem).
+        if let decoded = RowDecoding.decode(entries, certificateFolder: folder) {
+            var loaded: [String: Result<ServerCertificate, CertificateError>] = [:]
+            if let store = Store.assemble(decoded, path: label, certificates: &loaded, readFile: readFile) {
+                return (store, bytes)
+            }
+        }
+        let store = try Store.parse(bytes, path: label, readFile: readFile)
         return (store, bytes)
     }
 

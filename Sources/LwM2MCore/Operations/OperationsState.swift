@@ -135,9 +135,17 @@ struct ServedCertificate: Sendable {
     static func all(in snapshot: Snapshot) -> [ServedCertificate] {
         var order: [String] = []
         var found: [String: (ServerCertificate, [Int])] = [:]
+        // Each path resolved once (a store names few files, many times).
+        var resolved: [String: String] = [:]
         for entry in snapshot.store.entries where entry.applies(to: snapshot.family) {
             guard let certificate = entry.certificate, let path = entry.certificatePath else { continue }
-            let file = FileContents.resolve(path, besides: snapshot.store.path)
+            let file: String
+            if let known = resolved[path] {
+                file = known
+            } else {
+                file = FileContents.resolve(path, besides: snapshot.store.path)
+                resolved[path] = file
+            }
             if found[file] == nil { order.append(file); found[file] = (certificate, []) }
             found[file]?.1.append(entry.index + 1)
         }
