@@ -79,18 +79,15 @@ public struct StoreRows: Sendable, Equatable {
         func append(_ text: String) { out.append(contentsOf: text.utf8) }
         append("{\"comment\":")
         append(JSONValue.string(comment).serialized)
-        // Each certificate's quoted path once: quoting is per character.
-        var quotedPaths: [String: [UInt8]] = [:]
+        // Each certificate's quoted path once (quoting is per character),
+        // found by comparing (a store names few certificates, many times).
+        var quotedPaths = FewKeys<[UInt8]>()
         func appendEntry(_ entry: Entry) {
             guard let sha = entry.certificate else { append(entry.body); return }
             append("{\"server-certificate\":")
-            if let quoted = quotedPaths[sha] {
-                out.append(contentsOf: quoted)
-            } else {
-                let quoted = Array(JSONValue.string("\(folder)/\(sha).der").serialized.utf8)
-                quotedPaths[sha] = quoted
-                out.append(contentsOf: quoted)
-            }
+            out.append(contentsOf: quotedPaths.value(for: sha) {
+                Array(JSONValue.string("\(folder)/\(sha).der").serialized.utf8)
+            })
             let body = entry.body.utf8
             // "{...}" minus its "{": what follows the added key.
             let rest = body.dropFirst().drop { $0 == UInt8(ascii: " ") }
@@ -142,5 +139,21 @@ public struct StoreRows: Sendable, Equatable {
 
     static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
         StoreLoader.hex(digest)
+    }
+}
+
+/// A value per string key for the few keys a store repeats many times
+/// (certificate names): the first few found by comparing, which is cheaper
+/// than hashing a long key, any more by hashing.
+struct FewKeys<Value> {
+    private var recent: [(key: String, value: Value)] = []
+    private var more: [String: Value] = [:]
+
+    mutating func value(for key: String, _ make: () -> Value) -> Value {
+        for entry in recent where entry.key == key { return entry.value }
+        if let found = more[key] { return found }
+        let made = make()
+        if recent.count < 8 { recent.append((key, made)) } else { more[key] = made }
+        return made
     }
 }
