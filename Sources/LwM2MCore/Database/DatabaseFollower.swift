@@ -197,8 +197,16 @@ final class DatabaseFollower: @unchecked Sendable {
                 deliver(id, .fetched(revision: nil, .failure(StoreError(problems: [problem]))))
             }
             settle()
-            // Then wait for a notification, a kick, or the next check.
+            // Then wait for a notification, a kick, or the next check. A
+            // notification that came while the store was read is in libpq's
+            // buffer already, and the socket will not show it again.
             var waiting = true
+            do {
+                if !(try current.takeNotifications()).isEmpty { waiting = false }
+            } catch {
+                lose(error.reason)
+                waiting = false
+            }
             while waiting {
                 switch wait(socket: current.socket, timeout: Self.recheckInterval) {
                 case .stop: return
