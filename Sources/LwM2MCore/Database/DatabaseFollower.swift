@@ -28,6 +28,9 @@ final class DatabaseFollower: @unchecked Sendable {
         /// CPU seconds the follower thread spent on it (the rest: waiting
         /// for the database, or for a CPU on a busy machine).
         let cpuSeconds: Double
+        /// Rows read and checked for it: nil when the whole store was read,
+        /// else the rows written and removed since the revision held.
+        let rowsRead: Int?
     }
 
     enum Report: Sendable {
@@ -241,7 +244,7 @@ final class DatabaseFollower: @unchecked Sendable {
                 seen = changes.revision
                 held = next
                 publish(next.store, rows: next.rows, document: nil, revision: changes.revision, started: started,
-                        startedCPU: startedCPU)
+                        startedCPU: startedCPU, rowsRead: changes.entries.count + changes.deleted.count)
                 return
             }
             // In doubt: the whole store, as at load().
@@ -260,7 +263,7 @@ final class DatabaseFollower: @unchecked Sendable {
         let followed = FollowedStore(revision: revision, rows: rows, store: prepared.store)
         held = followed.isContiguous ? followed : nil
         publish(prepared.store, rows: rows, document: prepared.document, revision: revision, started: started,
-                startedCPU: startedCPU)
+                startedCPU: startedCPU, rowsRead: nil)
     }
 
     /// The cache file's comment.
@@ -272,7 +275,7 @@ final class DatabaseFollower: @unchecked Sendable {
     /// rows' store document, when made already), delivers it, then writes
     /// the cache file.
     private func publish(_ store: Store, rows: StoreRows, document: [UInt8]?, revision: Int64, started: Double,
-                         startedCPU: Double) {
+                         startedCPU: Double, rowsRead: Int?) {
         let document = document
             ?? rows.document(certificateFolder: database.certificateFolder, comment: comment(revision))
         let snapshot = Snapshot(store: store, parameters: parameters, family: family)
@@ -281,7 +284,8 @@ final class DatabaseFollower: @unchecked Sendable {
         deliver(id, .fetched(revision: revision, .success(Prepared(loaded: loaded, snapshot: snapshot,
                                                                    certificates: certificates,
                                                                    seconds: Monotonic.now() - started,
-                                                                   cpuSeconds: Monotonic.threadCPU() - startedCPU))))
+                                                                   cpuSeconds: Monotonic.threadCPU() - startedCPU,
+                                                                   rowsRead: rowsRead))))
         if let cacheFile = database.cacheFile {
             do {
                 try CacheFile.write(document, certificates: rows.certificates, to: cacheFile,
