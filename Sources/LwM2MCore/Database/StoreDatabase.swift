@@ -191,14 +191,7 @@ public enum StoreDatabase {
             }
             let entryRows = try connection.execute(
                 "SELECT position, body::text, certificate FROM lwm2m_entry ORDER BY position")
-            var entries: [StoreRows.Entry] = []
-            entries.reserveCapacity(entryRows.rowCount)
-            for row in 0..<entryRows.rowCount {
-                entries.append(StoreRows.Entry(position: Int32(clamping: entryRows.integer(row, 0) ?? -1),
-                                               body: entryRows.text(row, 1) ?? "null",
-                                               certificate: entryRows.text(row, 2)))
-            }
-            return (revision, StoreRows(entries: entries, certificates: certificates))
+            return (revision, StoreRows(entries: readEntries(entryRows), certificates: certificates))
         }
     }
 
