@@ -40,14 +40,18 @@ def write_store(path: Path, entries: list[dict], files: dict | None = None) -> P
 
 @dataclasses.dataclass(frozen=True)
 class Entry:
-    """What the store holds for one subnet, as bytes on the wire."""
+    """What the store holds for one subnet, as bytes on the wire. `cert_der`
+    is a certificate's DER (encoding 4) or, with `encoding` 15, a raw public
+    key's SubjectPublicKeyInfo (server-public-key)."""
     uri: bytes
     cert_der: bytes | None = None
+    encoding: int = 4
 
     @property
     def cert_value(self) -> bytes | None:
-        """Certificate option value: 0x04 then the DER."""
-        return None if self.cert_der is None else b"\x04" + self.cert_der
+        """Certificate option value: the encoding octet (0x04, or 0x0F for a
+        raw public key) then the DER."""
+        return None if self.cert_der is None else bytes([self.encoding]) + self.cert_der
 
 
 def requested_codes(query: Message) -> set[int]:
@@ -87,7 +91,7 @@ def lwm2m_problems(query: Message, reply: Message, entry: Entry | None,
 
     `entry` is the store entry of the subnet Kea selected (None: no entry).
     Rules checked: an option only when its code was requested and the entry
-    has a value; exact URI bytes; certificate value 0x04+DER; DHCPv4 values
+    has a value; exact URI bytes; certificate value encoding octet + DER; DHCPv4 values
     over 255 bytes split into consecutive same-code options of 255 bytes
     except the last; DHCPv6 one option each, in the client message, never in
     the relay layer; DHCPv4 IP total length <= limit, and an option left

@@ -12,12 +12,24 @@ Run as root, after the hook is built (``make demo`` does both).  The demo
    the LwM2M options (and, over DHCPv4, announcing a 1500-byte option 57 so
    that the certificate fits);
 4. prints the bootstrap URI and the certificate (subject, SHA-256) that
-   dhclient received, and checks them against ``kea-config/lwm2m-store.json``.
+   dhclient received, and checks them against ``kea-config/lwm2m-store.json``;
+5. lets the device bootstrap (with the hook; ``make device`` builds the
+   programs of ``examples/device/``): a bootstrap server answers LwM2M
+   Bootstrap-Requests over DTLS in the server namespace, and dhclient's
+   script, ``examples/device/lwm2m-dhcp-hook.sh``, runs
+   lwm2m-bootstrap-device on what the device received, trusting only that.
+   The example's certificate has no private key here (make-demo-cert.sh
+   keeps it on the machine that made it), so this step restarts Kea on a
+   lab store naming fresh lab identities at the lab's addresses: X.509 over
+   DHCPv4 and DHCPv6, a raw public key over DHCPv4 (when the hook's store
+   knows ``server-public-key``), and an impostor holding another key for the
+   same name, which the device must refuse.
 
 Everything it starts or creates is removed when it ends, also on Ctrl-C.
 
 Exit status: 0 when the device received the configured URI and certificate
-over both families, 1 when anything differs, is missing or got no answer,
+over both families and bootstrapped as expected, 1 when anything differs,
+is missing or got no answer,
 2 when the demo could not run (not root, no hook, Kea did not start, ...),
 130 on Ctrl-C.
 """
@@ -48,6 +60,7 @@ HOOK_NAME = "libdhcp_lwm2m.so"
 
 sys.path.insert(0, str(REPO))
 import lwm2mlab as lab  # noqa: E402  (the test lab: namespaces, veth, Kea processes)
+from lwm2mlab import device as dev  # noqa: E402  (bootstrap server and device)
 
 # The hook's defaults, used when a configuration leaves a parameter out.
 DEFAULT_CODES = {4: (224, 225), 6: (200, 201)}
@@ -458,6 +471,99 @@ def report_family(family: Family, env: dict[str, str], replies: list[lab.Message
             report.info("reply size", size)
 
 
+
+# --------------------------------------------------------------------------
+# The device bootstraps: DTLS to the delivered URI, pinning what DHCP gave
+# --------------------------------------------------------------------------
+
+BOOTSTRAP_PORT = 5684
+RPK_PORT = 5685
+# The raw-public-key device's DHCPv4 client identifier: the lab store gives
+# it the raw-key entry.
+RPK_CLIENT_ID = b"lwm2m-rpk-device"
+
+
+def hook_knows_raw_keys() -> bool:
+    """Whether this tree's hook has the store key server-public-key."""
+    return any("server-public-key" in path.read_text(errors="replace")
+               for path in (REPO / "Sources").rglob("*.swift"))
+
+
+def bootstrap_devices(families: list[Family], hook: Path, workdir: Path, net: lab.Lab,
+                      stack: contextlib.ExitStack, servers: dict, report: Report) -> None:
+    """Restart Kea on a lab store naming lab identities; let dhclient's
+    device hook bootstrap over X.509 (v4, v6) and a raw key (v4), and
+    refuse an impostor."""
+    try:
+        dev.build_programs()
+    except RuntimeError as error:
+        raise DemoError(f"{error}\n(apt-get install libcoap3-dev libgnutls28-dev pkg-config)") from error
+    folder = workdir / "identities"
+    (folder / "certs").mkdir(parents=True)
+    org = "Example LwM2M Demo"
+    real = dev.Identity.x509(folder, "bs", organization=org)
+    impostor = dev.Identity.x509(folder, "impostor", organization=org)
+    raw = dev.Identity.raw_key(folder, "bs-rpk") if hook_knows_raw_keys() else None
+    uris = {4: f"coaps://{lab.SERVER4}:{BOOTSTRAP_PORT}", 6: f"coaps://[{lab.SERVER6}]:{BOOTSTRAP_PORT}"}
+    rpk_uri = f"coaps://{lab.SERVER4}:{RPK_PORT}"
+    entries = [{"subnet": str(f.prefix), "bootstrap-uri": uris[f.number],
+                "server-certificate": "certs/bs.pem"} for f in families]
+    shutil.copyfile(real.presented, folder / "certs" / "bs.pem")
+    if raw is not None:
+        shutil.copyfile(raw.presented, folder / "certs" / "bs-rpk.pem")
+        entries.append({"host": {"client-id": RPK_CLIENT_ID.hex()}, "bootstrap-uri": rpk_uri,
+                        "server-public-key": "certs/bs-rpk.pem"})
+    store = lab.write_store(folder / "lab-store.json", entries)
+
+    print("\nDevice  LwM2M Bootstrap-Request over DTLS, trusting only what DHCP delivered")
+    Report.info("identities", "fresh EC P-256 keys (the example's bs.pem has no private key here)")
+    for family in families:
+        servers[family.number].close()
+        body = lab_body(family, hook)
+        _hook_entry(body, family.config_file)["parameters"]["store-file"] = str(store)
+        try:
+            kea = stack.enter_context(lab.KeaServer(net, family.number, body))
+        except lab.KeaError as error:
+            raise DemoError(str(error)) from error
+        servers[family.number] = kea
+        Report.info(kea.name, f"pid {kea.pid}, restarted on the lab store, {uris[family.number]}")
+
+    def attempt(label: str, identity: dev.Identity, family: Family, addresses: list[str],
+                port: int, expect: str, extra_conf: str = "") -> None:
+        device = dev.DhcpDevice(net, family.number, workdir / label.replace(" ", "-"),
+                                endpoint=f"demo-{label.replace(' ', '-')}",
+                                codes=(family.uri_code, family.cert_code), extra_conf=extra_conf)
+        with dev.BootstrapServer(net, identity, addresses, port) as server, device:
+            try:
+                verdict = device.run()
+            except AssertionError as error:
+                report.fail(label, "no bootstrap verdict", str(error).splitlines()[-8:])
+                return
+        ok = verdict.startswith(expect)
+        if expect == dev.BOOTSTRAPPED:
+            ok = ok and verdict.endswith(", 2.04 Changed") and server.requests() == [device.endpoint]
+        else:
+            ok = ok and server.requests() == []
+        if ok:
+            print(f"  {report.good} {label:<15}{verdict}")
+        else:
+            detail = (device.state / "last-bootstrap.log")
+            report.fail(label, verdict, [f"expected: {expect}...",
+                                         *(detail.read_text().splitlines() if detail.exists() else [])])
+
+    v4 = next(f for f in families if f.number == 4)
+    v6 = next(f for f in families if f.number == 6)
+    attempt("X.509 DHCPv4", real, v4, [lab.SERVER4], BOOTSTRAP_PORT, dev.BOOTSTRAPPED)
+    attempt("X.509 DHCPv6", real, v6, [lab.SERVER6], BOOTSTRAP_PORT, dev.BOOTSTRAPPED)
+    if raw is None:
+        Report.info("raw key DHCPv4", "(skipped: this hook's store has no server-public-key)")
+    else:
+        attempt("raw key DHCPv4", raw, v4, [lab.SERVER4], RPK_PORT, dev.BOOTSTRAPPED,
+                f'send dhcp-client-identifier "{RPK_CLIENT_ID.decode()}";\n')
+    attempt("impostor", impostor, v4, [lab.SERVER4], BOOTSTRAP_PORT, dev.REFUSED)
+    Report.info("", "(impostor: another key, the same subject, at the delivered address)")
+
+
 # --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
@@ -550,6 +656,11 @@ def run(args: argparse.Namespace) -> int:
                 continue
             report_family(family, env, sniffer.replies(), report)
 
+        if hook is None:
+            print("\nDevice  (the bootstrap over DTLS runs with the hook only)")
+        elif not report.failures:
+            bootstrap_devices(families, hook, workdir, net, stack, servers, report)
+
         print()
         if report.failures:
             print(f"FAIL  {report.failures} check(s) failed against {_relative(STORE_FILE)}")
@@ -560,7 +671,8 @@ def run(args: argparse.Namespace) -> int:
                 print("\n".join("    " + line for line in lines[-15:]))
             return 1
         print("PASS  the device received the configured bootstrap URI and certificate "
-              "over DHCPv4 and DHCPv6")
+              "over DHCPv4 and DHCPv6" + ("" if hook is None else
+              ", bootstrapped over DTLS with what it received, and refused an impostor"))
         return 0
 
 

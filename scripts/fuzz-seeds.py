@@ -58,6 +58,24 @@ def store_seeds() -> None:
     put("fuzz-store", "minimal", json.dumps(minimal).encode())
     duplicate = {"entries": [{"subnet-id": 1, "bootstrap-uri": "coap://a"}, {"subnet-id": 1, "bootstrap-uri": "coap://b"}]}
     put("fuzz-store", "duplicate", json.dumps(duplicate).encode())
+    rpk = {
+        "comment": "raw public keys (server-public-key), and one file named both ways",
+        "default": {"bootstrap-uri": URI, "server-public-key": "certs/rpk-ed25519.pem"},
+        "entries": [
+            {"subnet-id": 1, "bootstrap-uri": "coaps://p256.example", "server-public-key": "certs/rpk-p256.der"},
+            {"subnet-id": 2, "server-public-key": "certs/rpk-p384.pem"},
+            {"subnet-id": 3, "bootstrap-uri": "coaps://c.example", "server-certificate": "certs/small.pem"},
+            {"subnet-id": 4, "bootstrap-uri": "coaps://d.example", "server-public-key": "certs/small.pem"},
+            {"subnet-id": 5, "bootstrap-uri": "coaps://e.example", "server-public-key": "certs/rpk-rsa2048.pem"},
+        ],
+    }
+    keys = files + b"\n#file certs/rpk-p256.der\n" + (DATA / "rpk-p256.der").read_bytes()
+    put("fuzz-store", "raw-public-keys", json.dumps(rpk, indent=1).encode() + keys)
+    rpk["entries"] = rpk["entries"][:3]     # the accepted ones: the fast reader's way
+    put("fuzz-store", "raw-public-keys-valid", json.dumps(rpk, indent=1).encode() + keys)
+    both = {"entries": [{"subnet-id": 1, "bootstrap-uri": "coap://a", "server-certificate": "certs/small.pem",
+                         "server-public-key": "certs/rpk-p256.pem"}]}
+    put("fuzz-store", "certificate-and-key", json.dumps(both).encode() + files)
     absolute = {"entries": [{"subnet": "10.0.0.0/8", "bootstrap-uri": "coap://a", "server-certificate": "/etc/c.pem"}]}
     put("fuzz-store", "absolute-path", json.dumps(absolute).encode() + b"\n#file /etc/c.pem\n" + pems["small.pem"])
 
@@ -84,6 +102,9 @@ def certificate_seeds() -> None:
         put("fuzz-certificate", pem.name, pem.read_bytes())
         put("fuzz-certificate", pem.stem + ".der", der(pem))
     put("fuzz-certificate", "demo-bs.pem", (ROOT / "kea-config/certs/bs.pem").read_bytes())
+    # Raw public keys (the same target reads every input as a key too): the
+    # *.pem above include rpk-*.pem; here the compressed point.
+    put("fuzz-certificate", "rpk-p256-compressed.der", (DATA / "rpk-p256-compressed.der").read_bytes())
 
 
 def capture_seeds() -> None:
@@ -122,6 +143,13 @@ def capture_seeds() -> None:
     put("fuzz-capture", "area-v4", bytes([0, 224, 225]) + v4area)
     v6area = struct.pack("!HH", 200, len(URI)) + URI.encode() + struct.pack("!HH", 201, len(cert)) + cert
     put("fuzz-capture", "area-v6", bytes([1]) + struct.pack("!HH", 200, 201) + v6area)
+    # Raw public keys: encoding 15, then the SubjectPublicKeyInfo.
+    for name in ("rpk-p384.pem", "rpk-ed25519.pem"):
+        key = b"\x0f" + der(DATA / name)
+        v4key = bytes([53, 1, 2, 224, len(URI)]) + URI.encode() + bytes([225, len(key)]) + key + b"\xff"
+        put("fuzz-capture", f"area-v4-{Path(name).stem}", bytes([0, 224, 225]) + v4key)
+        v6key = struct.pack("!HH", 200, len(URI)) + URI.encode() + struct.pack("!HH", 201, len(key)) + key
+        put("fuzz-capture", f"area-v6-{Path(name).stem}", bytes([1]) + struct.pack("!HH", 200, 201) + v6key)
 
 
 def answer_seeds() -> None:

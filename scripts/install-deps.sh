@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(kea-dev libboost-dev kea-dhcp4-server kea-dhcp6-server kea-admin
           isc-dhcp-client busybox dhcpcd-base tcpdump iproute2 openssl procps valgrind
           dpkg-dev binutils file man-db systemd debootstrap python3 lintian
-          libpq-dev postgresql)
+          libpq-dev postgresql libcoap3-bin libcoap3-dev libgnutls28-dev pkg-config gcc libc6-dev)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -56,6 +56,15 @@ private func certificate(_ name: String) -> ServerCertificate {
     }
 }
 
+private func publicKey(_ name: String) -> ServerCertificate {
+    let root = String(#filePath.dropLast("Fuzz/Answer/main.swift".count))
+    do {
+        return try ServerCertificate(publicKeyFileContents: ToolSupport.readFile(root + "Tests/replay/data/" + name))
+    } catch {
+        Property.fail("fixture public key \(name): \(error)")
+    }
+}
+
 private func uri(_ text: String) -> BootstrapURI {
     do { return try BootstrapURI(text) } catch { Property.fail("fixture URI \(text): \(error.reason)") }
 }
@@ -86,6 +95,7 @@ private enum Keys {
 private let variants: [Variant] = {
     let small = certificate("small.pem"), large = certificate("large.der")
     let xlarge = certificate("xlarge.pem"), compressed = certificate("small-compressed.pem")
+    let p384 = publicKey("rpk-p384.pem"), ed25519 = publicKey("rpk-ed25519.pem")
     let longURI = uri("coap://long.example/" + String(repeating: "p", count: 255 - 20))
     func entry(_ index: Int, _ selector: StoreEntry.Selector, _ text: String?, _ cert: ServerCertificate?,
                always: Bool = false) -> StoreEntry {
@@ -108,6 +118,8 @@ private let variants: [Variant] = {
                    certificatePath: "cert.pem"),
         entry(12, .subnetID(7), "coap://x", nil, always: true),
         entry(13, .subnet(prefix("2001:db8:1::/48")), nil, xlarge, always: true),
+        entry(14, .clientClass("rpk"), "coaps://rpk.example", p384),
+        entry(15, .subnetID(3), nil, ed25519),
     ], defaultEntry: entry(StoreEntry.defaultIndex, .storeDefault, "coaps://bs.example.com:5684", small))
     let onlyDefault = Store(path: "/fuzz/default.json", entries: [],
                             defaultEntry: entry(StoreEntry.defaultIndex, .storeDefault, "coap://d.example", xlarge))
@@ -554,7 +566,7 @@ private func model(_ x: ExchangeInput, _ variant: Variant, memory: inout Memory)
         else { e.flags |= UInt32(LWM2M_ANSWER_URI_TOO_BIG) }
     }
     if wantsCertificate, let certificate = certificateEntry?.certificate {
-        let value = [4] + certificate.der
+        let value = [certificate.encoding.rawValue] + certificate.der
         let bytes = wire(value, code: parameters.serverCertificateCode, family: family)
         if bytes.count <= room && !(wantsURI && e.uri == nil) { e.certificate = bytes; e.certificateValue = value }
         else { e.flags |= UInt32(LWM2M_ANSWER_CERTIFICATE_TOO_BIG) }

@@ -1,11 +1,15 @@
 // libFuzzer target: the certificate reader (ServerCertificate(fileContents:)),
-// PEM and DER, and its structural fallback (CertificateFields).
+// PEM and DER, and its structural fallback (CertificateFields); and, on the
+// same input, the raw public key reader (ServerCertificate(publicKeyFileContents:)).
 //
 // Properties: an accepted certificate has DER of a size one DHCP option can
 // carry; DER input is kept byte for byte; the DER read again gives the same
 // certificate; the DER is exactly one ASN.1 element; the fingerprint is the
 // SHA-256 of the DER; where swift-certificates and the structural reader
-// both accept the DER, they read the same names and validity.
+// both accept the DER, they read the same names and validity. An accepted
+// raw public key: DER input kept byte for byte, one ASN.1 element, the same
+// key when read again, a key type and no certificate fields, the SHA-256
+// fingerprint, and never also accepted as a certificate.
 import Crypto
 import FuzzSupport
 @testable import LwM2MCore
@@ -14,6 +18,7 @@ import X509
 
 private func fuzzCertificate(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let bytes = FuzzInput(data, size).bytes
+    publicKey(bytes)
     let certificate: ServerCertificate
     do {
         certificate = try ServerCertificate(fileContents: bytes)
@@ -44,14 +49,47 @@ private func fuzzCertificate(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int3
     } catch {
         Property.fail("accepted DER is not one ASN.1 element: \(error)")
     }
-    let digest = Array(SHA256.hash(data: der))
-    let expected = digest.map { byte in
+    Property.check(certificate.sha256Fingerprint == fingerprint(der), "fingerprint \(certificate.sha256Fingerprint) is not SHA-256 of the DER")
+    structural(der)
+    return 0
+}
+
+private func fingerprint(_ der: [UInt8]) -> String {
+    Array(SHA256.hash(data: der)).map { byte in
         let digits = Array("0123456789abcdef")
         return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
     }.joined(separator: ":")
-    Property.check(certificate.sha256Fingerprint == expected, "fingerprint \(certificate.sha256Fingerprint) is not SHA-256 of the DER")
-    structural(der)
-    return 0
+}
+
+/// The raw public key reader on the same input.
+private func publicKey(_ bytes: [UInt8]) {
+    let key: ServerCertificate
+    do {
+        key = try ServerCertificate(publicKeyFileContents: bytes)
+    } catch {
+        Property.check(!error.reason.isEmpty, "a key refused without a reason")
+        return
+    }
+    let der = key.der
+    Property.check(key.encoding == .rawPublicKey && key.keyType != nil && key.subject == nil && key.notValidAfter == nil,
+                   "a raw public key with the fields of a certificate")
+    Property.check(!der.isEmpty && der.count <= 200, "accepted SubjectPublicKeyInfo of \(der.count) octets")
+    let isPEM = String(validating: bytes, as: UTF8.self)?.contains("-----BEGIN") ?? false
+    if !isPEM { Property.check(der == bytes, "DER key input not kept as it is") }
+    do {
+        let root = try DER.parse(der)
+        Property.check(root.encodedBytes.count == der.count, "octets after the SubjectPublicKeyInfo")
+    } catch {
+        Property.fail("an accepted key is not one ASN.1 element: \(error)")
+    }
+    do {
+        let again = try ServerCertificate(publicKeyDER: der)
+        Property.check(again == key, "the key's DER read again differs")
+    } catch {
+        Property.fail("the DER of an accepted key is refused: \(error.reason)")
+    }
+    Property.check((try? ServerCertificate(fileContents: der)) == nil, "one DER accepted as a key and as a certificate")
+    Property.check(key.sha256Fingerprint == fingerprint(der), "key fingerprint is not SHA-256 of the DER")
 }
 
 /// Where both readers accept `der`, they agree.

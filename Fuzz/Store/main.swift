@@ -8,7 +8,9 @@
 //
 // Properties: whatever the fast way accepts, the detailed way accepts too,
 // and both read the same store (Store.parse takes the fast way, else the
-// detailed one); every certificate file is read at most once per parse; a
+// detailed one); every certificate (or raw public key) file is read at most
+// once per parse and key that names it; a raw public key has a key type and
+// no names, a certificate names and no key type; a
 // refused store names at least one problem, and the same ones in the same
 // words when read again; an accepted store has unique
 // selectors, a URI in its default, a URI or certificate in every entry, and
@@ -31,14 +33,14 @@ private func fuzzStore(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let fastReads = Reads()
     var fast: Store? = nil
     if let decoded = StoreDecoding.decode(json) {
-        var cache: [String: Result<ServerCertificate, CertificateError>] = [:]
+        var cache: CertificateCache = [:]
         fast = Store.assemble(decoded, path: storePath, certificates: &cache,
                               readFile: reader(files, counting: fastReads))
     }
     checkReads(fastReads, "fast")
 
     let detailedReads = Reads()
-    var detailedCache: [String: Result<ServerCertificate, CertificateError>] = [:]
+    var detailedCache: CertificateCache = [:]
     let detailed = Result { () throws(StoreError) -> Store in
         try Store.parseDetailed(json, path: storePath, certificates: &detailedCache,
                                 readFile: reader(files, counting: detailedReads))
@@ -60,7 +62,7 @@ private func fuzzStore(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         Property.check(!error.problems.isEmpty, "a refused store without a problem")
         for problem in error.problems { Property.check(!problem.description.isEmpty, "an empty problem") }
         // The same bytes read again: the same problems, in the same words.
-        var cache: [String: Result<ServerCertificate, CertificateError>] = [:]
+        var cache: CertificateCache = [:]
         do {
             _ = try Store.parseDetailed(json, path: storePath, certificates: &cache, readFile: reader(files, counting: Reads()))
             Property.fail("a refused store is accepted when read again")
@@ -90,9 +92,25 @@ private func reader(_ files: [String: [UInt8]], counting reads: Reads) -> (Strin
     }
 }
 
+/// A file is read once as a certificate and once as a raw public key at most
+/// (a store may name it both ways; each way parses it differently).
 private func checkReads(_ reads: Reads, _ reader: String) {
     for (path, count) in reads.counts {
-        Property.check(count == 1, "\(reader): certificate file \(path) read \(count) times")
+        Property.check(count <= 2, "\(reader): certificate file \(path) read \(count) times")
+    }
+}
+
+/// A raw public key (encoding 15) has a key type and neither names nor
+/// validity; a certificate (encoding 4) the other way round.
+private func checkKeys(_ entry: StoreEntry) {
+    guard let certificate = entry.certificate else { return }
+    switch certificate.encoding {
+    case .rawPublicKey:
+        Property.check(certificate.keyType != nil && certificate.subject == nil && certificate.notValidAfter == nil,
+                       "entry \(entry.index): a raw public key with certificate fields")
+    case .x509Certificate:
+        Property.check(certificate.keyType == nil && certificate.subject != nil && certificate.notValidAfter != nil,
+                       "entry \(entry.index): a certificate without its fields")
     }
 }
 
@@ -107,8 +125,10 @@ private func check(_ store: Store) {
         Property.check(entry.bootstrapURI != nil || entry.certificate != nil, "entry \(entry.index) gives nothing")
         Property.check(entry.selector != .storeDefault, "a listed entry with the default's selector")
         Property.check((entry.certificate == nil) == (entry.certificatePath == nil), "certificate without its path")
+        checkKeys(entry)
     }
     if let entry = store.defaultEntry {
+        checkKeys(entry)
         Property.check(entry.selector == .storeDefault && entry.index == StoreEntry.defaultIndex, "default misplaced")
         Property.check(entry.bootstrapURI != nil, "a default without URI")
     }

@@ -83,8 +83,13 @@ struct Check: ParsableCommand {
     /// What a server of the snapshot's family would serve, and the hook's warnings.
     private func summarize(_ snapshot: Snapshot, explicitFamily: Bool, report: inout Report) {
         let family = snapshot.family
+        // Raw public keys fill the certificate option too; counted apart when there are any.
+        let keys = Set(snapshot.store.allEntries.filter { $0.applies(to: family) }.compactMap(\.certificate)
+            .filter { $0.encoding == .rawPublicKey }.map(\.der)).count
+        let served = counted(snapshot.certificateCount - keys, "certificate", "certificates")
+            + (keys > 0 ? ", \(counted(keys, "raw public key", "raw public keys"))" : "")
         report.info("\(snapshot.store.path): \(family): \(counted(snapshot.entryCount, "entry", "entries")), "
-                    + "\(counted(snapshot.certificateCount, "certificate", "certificates")); option codes "
+                    + "\(served); option codes "
                     + "\(snapshot.parameters.bootstrapURICode) (URI), \(snapshot.parameters.serverCertificateCode) (certificate)")
         for position in snapshot.entriesWithOversizedCertificates {
             report.warning("\(snapshot.store.path):\(position): warning: the certificate cannot fit any DHCPv4 reply (even 1500 octets); devices get the URI only")

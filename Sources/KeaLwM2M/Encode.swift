@@ -6,9 +6,10 @@ import LwM2MCore
 /// certificate, and Kea's native equivalent.
 struct Encode: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the option payloads for a URI (and certificate), and the equivalent Kea option-def/option-data JSON.",
+        abstract: "Show the option payloads for a URI (and certificate or raw public key), and the equivalent Kea option-def/option-data JSON.",
         discussion: """
-            The URI and certificate are validated as in a store entry, and the codes as the \
+            The URI and certificate (or raw public key: encoding 15, RFC 7670) are validated \
+            as in a store entry, and the codes as the \
             hook's parameters (against Kea 2.2's own option codes). The bytes are what the \
             hook puts in a reply: DHCPv4 options longer than 255 octets become several \
             instances of the same code (RFC 3396), shown one per line.
@@ -22,6 +23,10 @@ struct Encode: ParsableCommand {
 
     @Option(help: "The bootstrap server's certificate, PEM or DER.")
     var cert: String?
+
+    @Option(name: .customLong("public-key"),
+            help: "The bootstrap server's raw public key instead of a certificate: PEM PUBLIC KEY or DER SubjectPublicKeyInfo (EC P-256, EC P-384 or Ed25519).")
+    var publicKey: String?
 
     @Option(name: .customLong("uri-code"), help: "Code of the URI option (default 224 for DHCPv4, 200 for DHCPv6).")
     var uriCode: Int?
@@ -38,12 +43,20 @@ struct Encode: ParsableCommand {
         let bootstrapURI: BootstrapURI
         do { bootstrapURI = try BootstrapURI(uri) } catch { throw ToolError("--uri '\(uri)' \(error.reason)") }
         var certificate: ServerCertificate? = nil
-        if let cert {
+        switch (cert, publicKey) {
+        case (let cert?, nil):
             do { certificate = try ServerCertificate(fileContents: try Output.read(cert)) }
             catch let error as CertificateError { throw ToolError("\(cert) \(error.reason)") }
+        case (nil, let key?):
+            do { certificate = try ServerCertificate(publicKeyFileContents: try Output.read(key)) }
+            catch let error as CertificateError { throw ToolError("\(key) \(error.reason)") }
+        case (_?, _?):
+            throw ToolError("give --cert or --public-key, not both: the certificate option carries one of them")
+        case (nil, nil):
+            break
         }
         let uriCode = parameters.bootstrapURICode, certCode = parameters.serverCertificateCode
-        let certificateValue = certificate.map { OptionEncoding.certificateValue(der: $0.der) }
+        let certificateValue = certificate.map { OptionEncoding.certificateValue($0) }
 
         if !keaJSONOnly {
             print("\(family), option codes \(uriCode) (URI), \(certCode) (certificate)")

@@ -19,7 +19,8 @@ struct ExplainReport {
         let certificateEntry = answer.certificateEntryIndex.flatMap { Self.entry($0, in: snapshot.store) }
         if let certificateEntry, let certificate = certificateEntry.certificate {
             let from = certificateEntry.index == entry.index ? "" : ", from \(Self.name(certificateEntry))"
-            Swift.print("  server-certificate: \(certificateEntry.certificatePath ?? "?") (\(certificate.der.count) octets DER\(from))")
+            let what = certificate.encoding == .rawPublicKey ? "SubjectPublicKeyInfo, encoding 15" : "DER"
+            Swift.print("  \(certificate.storeKey): \(certificateEntry.certificatePath ?? "?") (\(certificate.der.count) octets \(what)\(from))")
             for line in CertificateSummary.lines(certificate) { Swift.print("    \(line)") }
         } else {
             Swift.print("  server-certificate: none")

@@ -32,16 +32,26 @@ public struct FoundOptions: Sendable {
                 out.append("\(header): empty")
                 return out
             }
-            guard encoding == OptionEncoding.x509SignatureEncoding else {
-                out.append("\(header): certificate encoding \(encoding), not 4 (X.509 DER); value \(Hex.text(certificate))")
-                return out
-            }
-            do {
-                let parsed = try ServerCertificate(fileContents: Array(certificate.dropFirst()))
-                out.append("\(header): X.509 DER, \(certificate.count - 1) octets")
-                out += CertificateSummary.lines(parsed).map { "  " + $0 }
-            } catch {
-                out.append("\(header): encoding 4 but the DER \(error.reason)")
+            switch encoding {
+            case OptionEncoding.x509SignatureEncoding:
+                do {
+                    let parsed = try ServerCertificate(fileContents: Array(certificate.dropFirst()))
+                    out.append("\(header): X.509 DER, \(certificate.count - 1) octets")
+                    out += CertificateSummary.lines(parsed).map { "  " + $0 }
+                } catch {
+                    out.append("\(header): encoding 4 but the DER \(error.reason)")
+                }
+            case OptionEncoding.rawPublicKeyEncoding:
+                do {
+                    let parsed = try ServerCertificate(publicKeyDER: Array(certificate.dropFirst()))
+                    out.append("\(header): encoding 15, raw public key, \(certificate.count - 1) octets")
+                    out += CertificateSummary.lines(parsed).map { "  " + $0 }
+                } catch {
+                    out.append("\(header): encoding 15 (raw public key) but the SubjectPublicKeyInfo \(error.reason)")
+                }
+            default:
+                out.append("\(header): certificate encoding \(encoding), not 4 (X.509 DER) or 15 (raw public key); "
+                           + "value \(Hex.text(certificate))")
             }
         }
         if out.isEmpty { out.append("no LwM2M options (codes \(codes.uri), \(codes.certificate))") }

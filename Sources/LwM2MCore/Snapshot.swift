@@ -120,7 +120,7 @@ public final class Snapshot: @unchecked Sendable {
         // file holds the same `der` storage, so its address finds the
         // encoding without hashing ~700 octets per entry.
         var certificateCache: [UInt: (offset: Int, length: Int)] = [:]
-        var certificateByDER: [[UInt8]: (offset: Int, length: Int)] = [:]
+        var certificateByValue: [[UInt8]: (offset: Int, length: Int)] = [:]
         var arena: [UInt8] = []
         arena.reserveCapacity(estimate * 64)
         var entryOffsets: [Int] = []
@@ -141,18 +141,22 @@ public final class Snapshot: @unchecked Sendable {
                 let identity = certificate.der.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
                 if let cached = certificateCache[identity] {
                     certificateSpan = cached
-                } else if let cached = certificateByDER[certificate.der] {
-                    // Another copy of bytes already encoded (once per copy, not per entry).
-                    certificateSpan = cached
-                    certificateCache[identity] = cached
                 } else {
-                    let wire = Self.wire(OptionEncoding.certificateValue(der: certificate.der),
-                                         code: parameters.serverCertificateCode, family: family)
-                    guard arena.count + wire.count < Self.arenaLimit else { continue }
-                    certificateSpan = (arena.count, wire.count)
-                    arena.append(contentsOf: wire)
-                    certificateCache[identity] = certificateSpan
-                    certificateByDER[certificate.der] = certificateSpan
+                    // Keyed by the option's value (encoding octet and DER), so a
+                    // certificate and a raw public key never share an encoding.
+                    let value = OptionEncoding.certificateValue(certificate)
+                    if let cached = certificateByValue[value] {
+                        // Another copy of bytes already encoded (once per copy, not per entry).
+                        certificateSpan = cached
+                        certificateCache[identity] = cached
+                    } else {
+                        let wire = Self.wire(value, code: parameters.serverCertificateCode, family: family)
+                        guard arena.count + wire.count < Self.arenaLimit else { continue }
+                        certificateSpan = (arena.count, wire.count)
+                        arena.append(contentsOf: wire)
+                        certificateCache[identity] = certificateSpan
+                        certificateByValue[value] = certificateSpan
+                    }
                 }
             }
             // Headers 8-aligned, the URI's wire bytes written right after
@@ -217,7 +221,7 @@ public final class Snapshot: @unchecked Sendable {
         if !bySharedNetwork.isEmpty { needed.insert(.sharedNetwork) }
         if requestMemory != nil { needed.formUnion([.hardwareAddress, .clientID]) }
         self.neededFacts = needed
-        self.certificateCount = certificateByDER.count
+        self.certificateCount = certificateByValue.count
     }
 
     deinit {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LwM2MCore
 #if canImport(Glibc)
@@ -113,6 +114,33 @@ struct DatabaseTests {
         } catch {
             #expect(error.description.contains("not in the database's certificate table"), "\(error)")
         }
+    }
+
+    @Test("a raw public key goes to the rows with its encoding, and comes back as server-public-key")
+    func rawPublicKeyRows() throws {
+        let folder = try TemporaryFolder()
+        let key = Array(try Data(contentsOf: CertificateTests.data.appendingPathComponent("rpk-ed25519.pem")))
+        let certificate = try TestCertificate()
+        try folder.write("k.pem", key)
+        try folder.write("c.der", certificate.der)
+        let path = try folder.write("store.json", """
+            { "default": { "bootstrap-uri": "coaps://d.example", "server-public-key": "k.pem" },
+              "entries": [ { "subnet-id": 1, "bootstrap-uri": "coaps://a.example", "server-certificate": "c.der" },
+                           { "subnet-id": 2, "server-public-key": "k.pem" } ] }
+            """)
+        let original = try Store.load(path: path)
+        let rows = try StoreRows.load(path: path)
+        #expect(rows.certificates.count == 2 && rows.rawPublicKeys.count == 1)
+        #expect(rows.entries.allSatisfy { !$0.body.contains("server-") }, "the keys live in the bytes table")
+        let keySHA = try #require(rows.entries.first { $0.position == 0 }?.certificate)
+        #expect(rows.encoding(of: keySHA) == .rawPublicKey)
+        let (store, document) = try rows.store(label: "db", certificateFolder: "certificates", comment: "c")
+        let text = String(decoding: document, as: UTF8.self)
+        #expect(text.contains(#"{"server-public-key":"certificates/\#(keySHA).der""#))
+        #expect(store.defaultEntry?.certificate?.der == original.defaultEntry?.certificate?.der)
+        #expect(store.defaultEntry?.certificate?.encoding == .rawPublicKey)
+        #expect(store.entries[0].certificate?.encoding == .x509Certificate)
+        #expect(store.entries[1].certificate?.keyType == .ed25519 && store.entries[1].bootstrapURI == nil)
     }
 
     @Test func scriptSplitsOutsideFunctionBodies() {

@@ -20,7 +20,7 @@ struct RowDecodingTests {
 
     func viaRows(_ rows: StoreRows) -> Store? {
         guard let decoded = RowDecoding.decode(rows.entries, certificateFolder: folder) else { return nil }
-        var loaded: [String: Result<ServerCertificate, CertificateError>] = [:]
+        var loaded: CertificateCache = [:]
         let certificates = rows.certificates
         return Store.assemble(decoded, path: "db", certificates: &loaded, readFile: { file throws(FileError) in
             let name = String(file.split(separator: "/").last ?? "")

@@ -16,7 +16,7 @@ struct StoreDecodingTests {
         let bytes = Array(json.utf8)
         let read = { (file: String) throws(FileError) -> [UInt8] in try FileContents.read(file) }
         let fast = Result { () throws(StoreError) -> Store in try Store.parse(bytes, path: path, readFile: read) }
-        var cache: [String: Result<ServerCertificate, CertificateError>] = [:]
+        var cache: CertificateCache = [:]
         let detailed = Result { () throws(StoreError) -> Store in
             try Store.parseDetailed(bytes, path: path, certificates: &cache, readFile: read)
         }

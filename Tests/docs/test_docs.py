@@ -185,20 +185,23 @@ def strict_json(block: Block):
 
 
 def provide_certificates(store: dict, folder: Path) -> dict:
-    """Point every certificate of `store` at a copy of the example certificate."""
-    example = ROOT / "kea-config" / "certs" / "bs.pem"
+    """Point every certificate of `store` at a copy of the example certificate,
+    and every raw public key at a copy of a test key (Tests/replay/data)."""
+    examples = {"server-certificate": ROOT / "kea-config" / "certs" / "bs.pem",
+                "server-public-key": ROOT / "Tests" / "replay" / "data" / "rpk-p256.pem"}
     items = list(store.get("entries", []))
     if isinstance(store.get("default"), dict):
         items.append(store["default"])
     for item in items:
-        cert = item.get("server-certificate")
-        if isinstance(cert, str):
-            target = folder / cert.lstrip("/")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if not target.exists():
-                shutil.copy(example, target)
-                target.chmod(0o644)
-            item["server-certificate"] = str(target)
+        for key, example in examples.items():
+            cert = item.get(key)
+            if isinstance(cert, str):
+                target = folder / cert.lstrip("/")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if not target.exists():
+                    shutil.copy(example, target)
+                    target.chmod(0o644)
+                item[key] = str(target)
     return store
 
 

@@ -15,7 +15,7 @@
 #                         bytes, too big for any DHCPv4 reply (limit <= 1500),
 #                         fine in DHCPv6.
 #
-# Re-running replaces them all; commit the results.
+# Then the raw public keys (make_keys.sh). Re-running replaces them all; commit the results.
 set -eu
 out=$(cd "$(dirname "$0")" && pwd)/data
 mkdir -p "$out"
@@ -43,3 +43,6 @@ openssl req -x509 -new -key "$tmp/ec.pem" -subj "/CN=bs-x.example.com" \
 for f in small.pem small-compressed.pem large.pem xlarge.pem; do
     printf '%s: %s bytes DER\n' "$f" "$(openssl x509 -in "$out/$f" -outform DER | wc -c)"
 done
+
+# The raw public keys.
+sh "$(dirname "$0")/make_keys.sh"

@@ -77,10 +77,32 @@ def assert_demo_passed(result: subprocess.CompletedProcess) -> None:
     assert re.search(r"^PASS ", out, re.M)
 
 
+HOOK_HAS_RPK = any("server-public-key" in p.read_text(errors="replace")
+                   for p in (REPO / "Sources").rglob("*.swift"))
+BOOTSTRAPPED = re.compile(r"the device bootstrapped: DTLS handshake with (.+), 2\.04 Changed")
+
+
+def assert_device_bootstrapped(out: str) -> None:
+    """The demo's last step: the device bootstrapped over DTLS with X.509
+    (v4 and v6) and, when the hook knows raw keys, a raw public key (v4);
+    the impostor was refused."""
+    for label in ("X.509 DHCPv4", "X.509 DHCPv6"):
+        got = received(out, label)
+        assert len(got) == 1 and BOOTSTRAPPED.fullmatch(got[0]), (label, got)
+        assert "CN=bs.example.com" in got[0]
+    if HOOK_HAS_RPK:
+        got = received(out, "raw key DHCPv4")
+        assert len(got) == 1 and BOOTSTRAPPED.fullmatch(got[0]), got
+        assert "raw public key SHA-256 " in got[0]
+    assert received(out, "impostor") == ["refused: server identity does not match what DHCP delivered"]
+
+
 def test_demo_with_the_hook(hook):
-    """`make demo` as it is: stateful DHCPv4 and DHCPv6 (Solicit/Request)."""
+    """`make demo` as it is: stateful DHCPv4 and DHCPv6 (Solicit/Request),
+    then the device's bootstrap over DTLS."""
     result = run_demo("--hook", str(hook))
     assert_demo_passed(result)
+    assert_device_bootstrapped(result.stdout)
     # The DHCPv4 certificate (> 255 bytes) went out split (RFC 3396) and the
     # reply stayed within the 1500 bytes the device announced in option 57.
     assert re.search(r"on the wire +option \d+ in [2-9] parts", result.stdout)

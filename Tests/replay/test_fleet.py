@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -405,3 +406,96 @@ def test_tls_verify_full_with_trust_anchor(hook, tmp_path):
         assert "LWM2M_STORE_LOAD_FAILED" in kea.log(), kea.output_tail()
         kea.wait_log(r"LWM2M_DB_LOST .*certificate verify failed")
         assert served(net, 4)[0] is None
+
+
+# ---- raw public keys (server-public-key) -------------------------------------
+
+def write_rpk_store(folder: Path, uri_a: str) -> Path:
+    """The suite's store with subnet A's certificate replaced by a raw public
+    key (P-256, PEM); subnet B keeps small.pem."""
+    store = write_store(folder, uri_a)
+    (folder / "keys").mkdir(exist_ok=True)
+    shutil.copy(DATA / "rpk-p256.pem", folder / "keys" / "bs.pem")
+    document = json.loads(store.read_text())
+    for entry in document["entries"]:
+        if entry.get("server-certificate") == "certs/large.pem":
+            del entry["server-certificate"]
+            entry["server-public-key"] = "keys/bs.pem"
+    store.write_text(json.dumps(document, indent=1))
+    return store
+
+
+def rpk_spki() -> bytes:
+    key = serialization.load_pem_public_key((DATA / "rpk-p256.pem").read_bytes())
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def test_rpk_store_after_an_upgrade_from_version_1(hook, tmp_path):
+    """One cluster, leanly: a version-1 database (no encoding column) with a
+    store in it is refused by `db import`; `db init` upgrades it in place
+    (rows kept, encoding 4, revision unchanged); a kea-dhcp4 and a kea-dhcp6
+    follow it (read-only role); then an RPK store is imported, and both
+    serve 0F || SPKI for subnet A, the bytes table says 15, and `db export` writes
+    server-public-key, which imports again to the same rows."""
+    cli()
+    with contextlib.ExitStack() as stack:
+        pg = stack.enter_context(lab.PostgresCluster())
+        pg.create_database(DATABASE)
+
+        def db(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+            res = subprocess.run([str(cli()), "db", *args, "--name", DATABASE, "--host", str(pg.socket_dir),
+                                  "--user", "postgres"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+            if check:
+                assert res.returncode == 0, f"db {' '.join(args)}: {res.returncode}\n{res.stdout}\n{res.stderr}"
+            return res
+        db("init")
+        db("import", str(write_store(tmp_path / "v1", "coaps://v1.example:5684")))
+        # What version 1 was: the same tables without lwm2m_certificate.encoding.
+        pg.sql(DATABASE, "ALTER TABLE lwm2m_certificate DROP COLUMN encoding; UPDATE lwm2m_schema_version SET version = 1")
+        revision = pg.sql(DATABASE, "SELECT revision FROM lwm2m_revision")
+        uri = "coaps://rpk.example:5684"
+        rpk_store = write_rpk_store(tmp_path / "rpk", uri)
+        refused = db("import", str(rpk_store), check=False)
+        assert refused.returncode != 0 and "schema version 1, this kea-lwm2m reads version 2" in refused.stderr, refused
+        upgraded = db("init")
+        assert "schema upgraded from version 1 to 2" in upgraded.stdout, upgraded
+        assert pg.sql(DATABASE, "SELECT version FROM lwm2m_schema_version") == "2"
+        assert pg.sql(DATABASE, "SELECT revision FROM lwm2m_revision") == revision
+        assert pg.sql(DATABASE, "SELECT DISTINCT encoding FROM lwm2m_certificate") == "4"
+        assert "schema version 2, up to date" in db("init").stdout
+
+        # Two servers follow the upgraded database, then the RPK store is imported (a change they follow).
+        pg.create_reader(DATABASE, READER)
+        net = stack.enter_context(lab.Lab())
+        servers = {}
+        for family in (4, 6):
+            cache = tmp_path / f"cache{family}" / "lwm2m-cache.json"
+            cache.parent.mkdir()
+            params = {"store-database": pg.store_params(DATABASE, user=READER, **{"cache-file": str(cache)})}
+            servers[family] = (stack.enter_context(lab.KeaServer(net, family, lab.base_config(family, hook, params))), cache)
+            assert served(net, family) == (b"coaps://v1.example:5684", b"\x04" + certificate_der("large.pem"))
+        db("import", str(rpk_store))
+        der = rpk_spki()
+        sha = hashlib.sha256(der).hexdigest()
+        rows = pg.sql(DATABASE, "SELECT sha256, encoding FROM lwm2m_certificate ORDER BY encoding")
+        assert rows.splitlines() == [f"{hashlib.sha256(certificate_der('small.pem')).hexdigest()}|4", f"{sha}|15"], rows
+        for family, (kea, cache) in servers.items():
+            deadline = time.monotonic() + 5
+            while served(net, family) != (uri.encode(), b"\x0f" + der):
+                assert time.monotonic() < deadline, f"{served(net, family)}\n{kea.output_tail()}"
+                time.sleep(0.2)
+            assert "LWM2M_DB_STORE_REFUSED" not in kea.log(), kea.output_tail()
+            keys = [c for c in kea.command("lwm2m-status")["arguments"]["certificates"] if c["encoding"] == 15]
+            assert len(keys) == 1 and keys[0]["key-type"] == "EC P-256", keys
+            assert '"server-public-key"' in cache.read_text()    # the cache file names it as the store did
+
+        out = tmp_path / "export" / "store.json"
+        out.parent.mkdir()
+        db("export", "--output", str(out))
+        exported = json.loads(out.read_text())
+        keyed = [e for e in exported["entries"] if "server-public-key" in e]
+        assert len(keyed) == 2 and all(e["server-public-key"] == f"certificates/{sha}.der" for e in keyed), exported
+        assert (out.parent / "certificates" / f"{sha}.der").read_bytes() == der
+        before = db("export").stdout
+        db("import", str(out))
+        assert db("export").stdout.split("\n", 1)[1] == before.split("\n", 1)[1]   # all but the comment line

@@ -7,9 +7,10 @@
 /// of an invalid store. In doubt means: a row's check fails (the full read
 /// says why), two entries would share a selector, positions would no longer
 /// run 1...N (an entry removed from the middle of the list shifts all
-/// positions after it, and rewrites those rows anyway), a certificate row
-/// was rewritten in place, or the table holds another number of rows than
-/// the applied change leaves (rows removed without tombstones, by TRUNCATE).
+/// positions after it, and rewrites those rows anyway), a certificate (or
+/// raw public key) row was rewritten in place, or the table holds another
+/// number of rows than the applied change leaves (rows removed without
+/// tombstones, by TRUNCATE).
 struct FollowedStore {
     /// The revision the store is at.
     let revision: Int64
@@ -17,8 +18,11 @@ struct FollowedStore {
     let entryRows: [StoreRows.Entry]
     /// Position 0, the store's `default`.
     let defaultRow: StoreRows.Entry?
-    /// DER by SHA-256, of the certificates the rows refer to.
+    /// DER by SHA-256, of the certificates (and raw public keys) the rows
+    /// refer to.
     let certificates: [String: [UInt8]]
+    /// Which of them are raw public keys.
+    let rawPublicKeys: Set<String>
     /// How many rows refer to each certificate.
     let references: [String: Int]
     /// The validated store: entry `index` is position - 1.
@@ -41,6 +45,7 @@ struct FollowedStore {
         self.defaultRow = defaultRow
         self.references = references
         self.certificates = rows.certificates.filter { references[$0.key] != nil }
+        self.rawPublicKeys = rows.rawPublicKeys.filter { references[$0] != nil }
         self.store = store
         var selectors: [StoreEntry.Selector: Int] = [:]
         selectors.reserveCapacity(store.entries.count)
@@ -49,12 +54,13 @@ struct FollowedStore {
     }
 
     private init(revision: Int64, entryRows: [StoreRows.Entry], defaultRow: StoreRows.Entry?,
-                 certificates: [String: [UInt8]], references: [String: Int], store: Store,
-                 selectors: [StoreEntry.Selector: Int]) {
+                 certificates: [String: [UInt8]], rawPublicKeys: Set<String>, references: [String: Int],
+                 store: Store, selectors: [StoreEntry.Selector: Int]) {
         self.revision = revision
         self.entryRows = entryRows
         self.defaultRow = defaultRow
         self.certificates = certificates
+        self.rawPublicKeys = rawPublicKeys
         self.references = references
         self.store = store
         self.selectors = selectors
@@ -69,7 +75,8 @@ struct FollowedStore {
 
     /// Every row, the default first (as `StoreRows` orders them).
     var rows: StoreRows {
-        StoreRows(entries: (defaultRow.map { [$0] } ?? []) + entryRows, certificates: certificates)
+        StoreRows(entries: (defaultRow.map { [$0] } ?? []) + entryRows, certificates: certificates,
+                  rawPublicKeys: rawPublicKeys)
     }
 
     /// The store with `changes` applied, checked; nil when in doubt (see
@@ -96,11 +103,14 @@ struct FollowedStore {
         // Certificates: new ones only (a rewritten one may change entries
         // that were not read again).
         var certificates = self.certificates
+        var rawPublicKeys = self.rawPublicKeys
         for (sha, der) in changes.certificates {
+            let isRawPublicKey = changes.rawPublicKeys.contains(sha)
             if let held = certificates[sha] {
-                guard held == der else { return nil }
+                guard held == der, rawPublicKeys.contains(sha) == isRawPublicKey else { return nil }
             } else {
                 certificates[sha] = der
+                if isRawPublicKey { rawPublicKeys.insert(sha) }
             }
         }
 
@@ -108,7 +118,7 @@ struct FollowedStore {
         let written = upserted.values.sorted { $0.position < $1.position }
         var checked: Store
         do {
-            checked = try StoreRows(entries: written, certificates: certificates)
+            checked = try StoreRows(entries: written, certificates: certificates, rawPublicKeys: rawPublicKeys)
                 .store(label: label, certificateFolder: folder, comment: "").store
         } catch {
             return nil
@@ -182,9 +192,10 @@ struct FollowedStore {
             defaultEntry = rebuilt(entry, row: row, index: StoreEntry.defaultIndex)
         }
         certificates = certificates.filter { references[$0.key] != nil }
+        rawPublicKeys = rawPublicKeys.filter { references[$0] != nil }
         checked = Store(path: label, entries: entries, defaultEntry: defaultEntry)
         return FollowedStore(revision: changes.revision, entryRows: entryRows, defaultRow: newDefault,
-                             certificates: certificates, references: references, store: checked,
-                             selectors: selectors)
+                             certificates: certificates, rawPublicKeys: rawPublicKeys, references: references,
+                             store: checked, selectors: selectors)
     }
 }

@@ -11,9 +11,11 @@
 /// that the rows are read again as a store document by `Store.parse`, which
 /// decides and words every problem. Giving up is never wrong, only slower.
 enum RowDecoding {
-    /// The rows decoded, certificates named `folder/<sha256>.der` (as the
-    /// rows' document names them); nil when the document must be read.
-    static func decode(_ rows: [StoreRows.Entry], certificateFolder folder: String) -> StoreDecoding.Decoded? {
+    /// The rows decoded, certificates and raw public keys named
+    /// `folder/<sha256>.der` (as the rows' document names them); nil when
+    /// the document must be read.
+    static func decode(_ rows: [StoreRows.Entry], certificateFolder folder: String,
+                       rawPublicKeys: Set<String> = []) -> StoreDecoding.Decoded? {
         var decoded = StoreDecoding.Decoded()
         decoded.entries.reserveCapacity(rows.count)
         var slots: [String: Int32] = [:]
@@ -33,8 +35,10 @@ enum RowDecoding {
                 if let slot = slots[sha] {
                     certificate = slot
                 } else {
-                    certificate = Int32(truncatingIfNeeded: decoded.certificatePaths.count)
-                    decoded.certificatePaths.append("\(folder)/\(sha).der")
+                    certificate = Int32(truncatingIfNeeded: decoded.certificateFiles.count)
+                    decoded.certificateFiles.append(CertificateFile(
+                        path: "\(folder)/\(sha).der",
+                        encoding: rawPublicKeys.contains(sha) ? .rawPublicKey : .x509Certificate))
                     slots[sha] = certificate
                 }
             }
@@ -149,7 +153,8 @@ enum RowDecoding {
         }
 
         /// One entry, exactly as strict as `StoreDecoding`'s (the entry's
-        /// `server-certificate` comes from the row, never from the body).
+        /// `server-certificate` or `server-public-key` comes from the row,
+        /// never from the body).
         mutating func entry(index: Int, certificate: Int32) -> StoreDecoding.Entry? {
             var selector: StoreEntry.Selector? = nil
             var uri: BootstrapURI? = nil
@@ -173,7 +178,7 @@ enum RowDecoding {
                     selector = scanner.selector(key)
                     return selector != nil
                 default:
-                    return false   // unknown, or server-certificate in the body
+                    return false   // unknown, or server-certificate / server-public-key in the body
                 }
             }
             guard complete else { return nil }

@@ -5,14 +5,16 @@
 /// - `lwm2m_revision`: one row; `revision` goes up by one in every
 ///   transaction that changes the store (a trigger, so a change made by hand
 ///   with psql counts too), which also sends `NOTIFY lwm2m_store, '<revision>'`.
-/// - `lwm2m_certificate`: each distinct certificate once, DER, keyed by its SHA-256.
+/// - `lwm2m_certificate`: each distinct certificate or raw public key once,
+///   DER, keyed by its SHA-256, with its RFC 7296 encoding octet (4: X.509
+///   certificate, `server-certificate`; 15: raw public key, `server-public-key`).
 /// - `lwm2m_entry`: one row per entry (position 0 is the `default`), the
 ///   entry's JSON map and the certificate it refers to. Each row carries the
 ///   revision that last wrote it, and `lwm2m_entry_deleted` the revision that
 ///   deleted a position, so "what changed since revision R" is one query.
 public enum StoreDatabase {
     /// The schema this code reads and writes.
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
     /// The channel every change is notified on.
     public static let channel = "lwm2m_store"
 
@@ -73,6 +75,14 @@ public enum StoreDatabase {
             FOR EACH ROW EXECUTE FUNCTION lwm2m_entry_tombstone();
         """
 
+    /// Version 2, from version 1: the bytes table says what its DER is
+    /// (raw public keys besides certificates). Rows already there are
+    /// certificates; adding the column writes no row, so no revision goes by.
+    static let upgrade2 = """
+        ALTER TABLE lwm2m_certificate ADD COLUMN encoding smallint NOT NULL DEFAULT 4 CHECK (encoding IN (4, 15));
+        UPDATE lwm2m_schema_version SET version = 2;
+        """
+
     /// The schema version of the connected database; nil when it has none.
     public static func version(_ connection: PostgresConnection) throws(DatabaseError) -> Int? {
         let exists = try connection.execute("SELECT to_regclass('lwm2m_schema_version') IS NOT NULL")
@@ -90,12 +100,14 @@ public enum StoreDatabase {
             try connection.execute("SELECT pg_advisory_xact_lock(5172)")
             let found = try version(connection)
             switch found {
-            case nil:
-                for statement in statements(schema1) { try connection.execute(statement) }
             case let version? where version > schemaVersion:
                 throw DatabaseError("the database has schema version \(version), newer than this kea-lwm2m's \(schemaVersion): upgrade kea-lwm2m")
             default:
-                break   // version 1 is the newest: nothing to upgrade yet
+                // From nothing, or from an older version, one step at a time.
+                let upgrades: [(version: Int, script: String)] = [(1, schema1), (2, upgrade2)]
+                for upgrade in upgrades where upgrade.version > (found ?? 0) {
+                    for statement in statements(upgrade.script) { try connection.execute(statement) }
+                }
             }
             return (found, schemaVersion)
         }
@@ -151,8 +163,8 @@ public enum StoreDatabase {
                                 rows: rows.entries.lazy.map { [String($0.position), $0.body, $0.certificate] })
             for (sha, der) in rows.certificates.sorted(by: { $0.key < $1.key }) {
                 try connection.execute("""
-                    INSERT INTO lwm2m_certificate (sha256, der) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING
-                    """, [.text(sha), .binary(der)])
+                    INSERT INTO lwm2m_certificate (sha256, der, encoding) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING
+                    """, [.text(sha), .binary(der), .text(String(rows.encoding(of: sha).rawValue))])
             }
             // A statement trigger: one revision per import, also when nothing changed.
             try connection.execute("""
@@ -184,14 +196,21 @@ public enum StoreDatabase {
             let head = try connection.execute("SELECT revision FROM lwm2m_revision")
             guard let revision = head.integer(0, 0) else { throw DatabaseError("lwm2m_revision has no row") }
             if revision == seen { return (revision, nil) }
-            let certificateRows = try connection.execute("SELECT sha256, der FROM lwm2m_certificate")
+            let certificateRows = try connection.execute("SELECT sha256, der, encoding FROM lwm2m_certificate")
             var certificates: [String: [UInt8]] = [:]
+            var rawPublicKeys: Set<String> = []
             for row in 0..<certificateRows.rowCount {
-                if let sha = certificateRows.text(row, 0), let der = certificateRows.bytes(row, 1) { certificates[sha] = der }
+                if let sha = certificateRows.text(row, 0), let der = certificateRows.bytes(row, 1) {
+                    certificates[sha] = der
+                    if certificateRows.integer(row, 2) == Int64(ServerCertificate.Encoding.rawPublicKey.rawValue) {
+                        rawPublicKeys.insert(sha)
+                    }
+                }
             }
             let entryRows = try connection.execute(
                 "SELECT position, body::text, certificate FROM lwm2m_entry ORDER BY position")
-            return (revision, StoreRows(entries: readEntries(entryRows), certificates: certificates))
+            return (revision, StoreRows(entries: readEntries(entryRows), certificates: certificates,
+                                        rawPublicKeys: rawPublicKeys))
         }
     }
 
@@ -206,6 +225,8 @@ public enum StoreDatabase {
         /// tombstones (TRUNCATE by hand) shows as a count the held store
         /// does not have.
         public var entryCount: Int64
+        /// Which of `certificates` are raw public keys (encoding 15).
+        public var rawPublicKeys: Set<String> = []
     }
 
     /// The store's revision, and what changed since `since` when the
@@ -223,10 +244,16 @@ public enum StoreDatabase {
             if revision == seen { return nil }
             let since = PostgresValue.text(String(since))
             let certificateRows = try connection.execute(
-                "SELECT sha256, der FROM lwm2m_certificate WHERE revision > $1", [since])
+                "SELECT sha256, der, encoding FROM lwm2m_certificate WHERE revision > $1", [since])
             var certificates: [String: [UInt8]] = [:]
+            var rawPublicKeys: Set<String> = []
             for row in 0..<certificateRows.rowCount {
-                if let sha = certificateRows.text(row, 0), let der = certificateRows.bytes(row, 1) { certificates[sha] = der }
+                if let sha = certificateRows.text(row, 0), let der = certificateRows.bytes(row, 1) {
+                    certificates[sha] = der
+                    if certificateRows.integer(row, 2) == Int64(ServerCertificate.Encoding.rawPublicKey.rawValue) {
+                        rawPublicKeys.insert(sha)
+                    }
+                }
             }
             let entryRows = try connection.execute(
                 "SELECT position, body::text, certificate FROM lwm2m_entry WHERE revision > $1 ORDER BY position", [since])
@@ -235,7 +262,7 @@ public enum StoreDatabase {
                 "SELECT position FROM lwm2m_entry_deleted WHERE revision > $1 ORDER BY position", [since])
             let deleted = (0..<deletedRows.rowCount).map { Int32(clamping: deletedRows.integer($0, 0) ?? -1) }
             return Changes(revision: revision, entries: entries, deleted: deleted, certificates: certificates,
-                           entryCount: count)
+                           entryCount: count, rawPublicKeys: rawPublicKeys)
         }
     }
 

@@ -1,17 +1,18 @@
 import Crypto
 
 /// A store as the database holds it: one row per entry (its JSON map
-/// without `server-certificate`, and the SHA-256 of the certificate's DER it
-/// refers to), and each distinct certificate once, as DER.
+/// without `server-certificate` or `server-public-key`, and the SHA-256 of
+/// the DER it refers to), and each distinct certificate or raw public key
+/// once, as DER, with its encoding.
 ///
 /// Position 0 is the store's `default`, positions 1... are the `entries`
 /// in order (so "entry N" in a problem is the row at position N).
 public struct StoreRows: Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
         public var position: Int32
-        /// The entry's JSON map, `server-certificate` left out.
+        /// The entry's JSON map, `server-certificate` and `server-public-key` left out.
         public var body: String
-        /// Lower-case hex SHA-256 of the certificate's DER.
+        /// Lower-case hex SHA-256 of the certificate's (or raw public key's) DER.
         public var certificate: String?
 
         public init(position: Int32, body: String, certificate: String?) {
@@ -23,12 +24,22 @@ public struct StoreRows: Sendable, Equatable {
 
     /// By position.
     public var entries: [Entry]
-    /// DER by lower-case hex SHA-256.
+    /// DER by lower-case hex SHA-256: certificates and raw public keys alike.
     public var certificates: [String: [UInt8]]
+    /// The SHA-256 of those that are raw public keys (encoding 15,
+    /// `server-public-key`); the others are X.509 certificates (encoding 4).
+    public var rawPublicKeys: Set<String>
 
-    public init(entries: [Entry], certificates: [String: [UInt8]]) {
+    public init(entries: [Entry], certificates: [String: [UInt8]], rawPublicKeys: Set<String> = []) {
         self.entries = entries
         self.certificates = certificates
+        self.rawPublicKeys = rawPublicKeys
+    }
+
+    /// The RFC 7296 encoding octet of the DER of `sha` (the database's
+    /// `lwm2m_certificate.encoding`).
+    public func encoding(of sha: String) -> ServerCertificate.Encoding {
+        rawPublicKeys.contains(sha) ? .rawPublicKey : .x509Certificate
     }
 
     public static let defaultPosition: Int32 = 0
@@ -52,13 +63,16 @@ public struct StoreRows: Sendable, Equatable {
         for entry in store.allEntries { byIndex[entry.index] = entry }
         var rows: [Entry] = []
         var certificates: [String: [UInt8]] = [:]
+        var rawPublicKeys: Set<String> = []
         func row(_ value: JSONValue, index: Int, position: Int32) {
             guard case .object(var map) = value else { return }
             map.removeValue(forKey: Store.Key.serverCertificate)
+            map.removeValue(forKey: Store.Key.serverPublicKey)
             var sha: String? = nil
             if let certificate = byIndex[index]?.certificate {
                 let digest = hex(SHA256.hash(data: certificate.der))
                 certificates[digest] = certificate.der
+                if certificate.encoding == .rawPublicKey { rawPublicKeys.insert(digest) }
                 sha = digest
             }
             rows.append(Entry(position: position, body: JSONValue.object(map).serialized, certificate: sha))
@@ -67,26 +81,28 @@ public struct StoreRows: Sendable, Equatable {
         if case .array(let list)? = top[Store.Key.entries] {
             for (index, value) in list.enumerated() { row(value, index: index, position: Int32(clamping: index + 1)) }
         }
-        return StoreRows(entries: rows, certificates: certificates)
+        return StoreRows(entries: rows, certificates: certificates, rawPublicKeys: rawPublicKeys)
     }
 
-    /// The store document the rows make: `server-certificate` names
-    /// `folder/<sha256>.der` (relative to the document), and `comment` says
-    /// where it came from.
+    /// The store document the rows make: `server-certificate` (or
+    /// `server-public-key`) names `folder/<sha256>.der` (relative to the
+    /// document), and `comment` says where it came from.
     public func document(certificateFolder folder: String, comment: String) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(entries.reduce(64) { $0 + $1.body.utf8.count + 100 })
         func append(_ text: String) { out.append(contentsOf: text.utf8) }
         append("{\"comment\":")
         append(JSONValue.string(comment).serialized)
-        // Each certificate's quoted path once (quoting is per character),
-        // found by comparing (a store names few certificates, many times).
+        // Each certificate's key and quoted path once (quoting is per
+        // character), found by comparing (a store names few certificates,
+        // many times).
         var quotedPaths = FewKeys<[UInt8]>()
         func appendEntry(_ entry: Entry) {
             guard let sha = entry.certificate else { append(entry.body); return }
-            append("{\"server-certificate\":")
+            // The key and the quoted path, once per certificate.
             out.append(contentsOf: quotedPaths.value(for: sha) {
-                Array(JSONValue.string("\(folder)/\(sha).der").serialized.utf8)
+                Array(((rawPublicKeys.contains(sha) ? "{\"server-public-key\":" : "{\"server-certificate\":")
+                       + JSONValue.string("\(folder)/\(sha).der").serialized).utf8)
             })
             let body = entry.body.utf8
             // "{...}" minus its "{": what follows the added key.
@@ -127,8 +143,8 @@ public struct StoreRows: Sendable, Equatable {
         }
         // The rows' bodies read directly; the document only when that
         // gives up (it decides, and words every problem).
-        if let decoded = RowDecoding.decode(entries, certificateFolder: folder) {
-            var loaded: [String: Result<ServerCertificate, CertificateError>] = [:]
+        if let decoded = RowDecoding.decode(entries, certificateFolder: folder, rawPublicKeys: rawPublicKeys) {
+            var loaded: CertificateCache = [:]
             if let store = Store.assemble(decoded, path: label, certificates: &loaded, readFile: readFile) {
                 return (store, bytes)
             }

@@ -91,14 +91,14 @@ extension Service {
             // The list kept for the expiry checks: built when the snapshot
             // was prepared, not again for every status request.
             let certificates: [JSONValue] = (snapshot == nil ? [] : operations.servedCertificates).map { served in
-                .object(["file": .string(served.file),
-                         "entries": .array(served.entries.map { .integer(Int64($0)) }),
-                         "subject": .string(served.certificate.subject),
-                         "issuer": .string(served.certificate.issuer),
-                         "sha256-fingerprint": .string(served.certificate.sha256Fingerprint),
-                         "not-before": .string(ISO8601.format(served.certificate.notValidBefore)),
-                         "not-after": .string(ISO8601.format(served.certificate.notValidAfter)),
-                         "expired": .bool(served.certificate.notValidAfter <= now())])
+                var map: [String: JSONValue] = [
+                    "file": .string(served.file),
+                    "entries": .array(served.entries.map { .integer(Int64($0)) }),
+                    "encoding": .integer(Int64(served.certificate.encoding.rawValue)),
+                    "sha256-fingerprint": .string(served.certificate.sha256Fingerprint),
+                ]
+                Self.describe(served.certificate, into: &map, now: now())
+                return .object(map)
             }
             let totals = operations.totals
             let counters: [String: JSONValue] = [
@@ -130,4 +130,17 @@ extension Service {
             return CommandAnswer(result: CommandAnswer.success, text: text, arguments: arguments)
         }
     }
+
+    /// What `lwm2m-status` shows of a served certificate besides its file,
+    /// entries, encoding and fingerprint: names and validity for X.509, the
+    /// key type for a raw public key (which has neither, and never expires).
+    static func describe(_ certificate: ServerCertificate, into map: inout [String: JSONValue], now: Date) {
+        if let keyType = certificate.keyType { map["key-type"] = .string(keyType.rawValue) }
+        if let subject = certificate.subject { map["subject"] = .string(subject) }
+        if let issuer = certificate.issuer { map["issuer"] = .string(issuer) }
+        if let notBefore = certificate.notValidBefore { map["not-before"] = .string(ISO8601.format(notBefore)) }
+        if let notAfter = certificate.notValidAfter { map["not-after"] = .string(ISO8601.format(notAfter)) }
+        map["expired"] = .bool(certificate.notValidAfter.map { $0 <= now } ?? false)
+    }
+
 }

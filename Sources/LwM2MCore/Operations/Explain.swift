@@ -136,14 +136,18 @@ extension Service {
             snapshot.store.allEntries.first(where: { $0.index == index })
         }
         if let certificateEntry, let served = certificateEntry.certificate {
-            certificate = .object([
+            var map: [String: JSONValue] = [
                 "entry": certificateEntry.index == StoreEntry.defaultIndex ? .string("default")
                     : .integer(Int64(certificateEntry.index + 1)),
                 "file": .string(certificateEntry.certificatePath.map { FileContents.resolve($0, besides: snapshot.store.path) } ?? ""),
-                "subject": .string(served.subject),
+                "store-key": .string(served.storeKey),
+                "encoding": .integer(Int64(served.encoding.rawValue)),
                 "sha256-fingerprint": .string(served.sha256Fingerprint),
-                "not-after": .string(ISO8601.format(served.notValidAfter)),
-            ])
+            ]
+            if let keyType = served.keyType { map["key-type"] = .string(keyType.rawValue) }
+            if let subject = served.subject { map["subject"] = .string(subject) }
+            if let notAfter = served.notValidAfter { map["not-after"] = .string(ISO8601.format(notAfter)) }
+            certificate = .object(map)
         }
         arguments["entry"] = .object([
             "index": entry.index == StoreEntry.defaultIndex ? .string("default") : .integer(Int64(entry.index + 1)),

@@ -68,10 +68,13 @@ public struct WatchedFiles: Sendable, Equatable {
     static let racyWindowNanoseconds: Int64 = 2_000_000_000
 
     /// How long after the read before it a re-read must start to take equal
-    /// stamps as "the writer is done". Two reads closer together (ticks that
-    /// bunch up behind a busy main loop, a pickup right after a slow read)
-    /// may both fall within one pause of a writer that truncated the file.
-    static let settleNanoseconds: Int64 = 900_000_000
+    /// stamps as "the writer is done": the racy window. Two reads closer
+    /// together (ticks that bunch up behind a busy main loop, a pickup right
+    /// after a slow read) may both fall within one pause of a writer that
+    /// truncated the file, and a writer's `write` can be held back for a
+    /// second while the kernel flushes other processes' dirty pages (seen
+    /// with builds writing beside a Kea test).
+    static let settleNanoseconds: Int64 = racyWindowNanoseconds
 
     public init() {}
 
@@ -84,6 +87,11 @@ public struct WatchedFiles: Sendable, Equatable {
         if let stamp, readAt &- max(stamp.modifiedNanoseconds, stamp.changedNanoseconds) < Self.racyWindowNanoseconds {
             racy = true
         }
+    }
+
+    /// Asks the next poll to read these files again, as if one were racy.
+    mutating func awaitReRead() {
+        racy = true
     }
 
     /// The wall clock in nanoseconds, the clock file timestamps are taken from.

@@ -61,6 +61,12 @@ struct OperationsState {
         watched = attempt.files
     }
 
+    /// The last attempt failed and is not settled: the next tick reads the
+    /// files again even when their stamps did not change.
+    mutating func awaitReRead() {
+        watched.awaitReRead()
+    }
+
     /// `certificates`: `ServedCertificate.all(in: snapshot)` when the caller
     /// has it already (a reload prepares it off the main thread).
     mutating func loadSucceeded(_ snapshot: Snapshot, certificates: [ServedCertificate]? = nil, now: Date) {
@@ -101,7 +107,7 @@ struct OperationsState {
     }
 
     /// Queues an expiry event for every certificate served that expired or
-    /// expires within 30 days.
+    /// expires within 30 days (raw public keys do not expire).
     mutating func checkCertificates(of snapshot: Snapshot?, now: Date) {
         servedCertificates = snapshot.map { ServedCertificate.all(in: $0) } ?? []
         checkCertificates(now: now)
@@ -111,22 +117,22 @@ struct OperationsState {
     mutating func checkCertificates(now: Date) {
         lastCertificateCheck = now
         for certificate in servedCertificates {
-            let left = certificate.certificate.notValidAfter.timeIntervalSince(now)
-            let notAfter = ISO8601.format(certificate.certificate.notValidAfter)
+            guard let notValidAfter = certificate.certificate.notValidAfter else { continue }
+            let left = notValidAfter.timeIntervalSince(now)
+            let notAfter = ISO8601.format(notValidAfter)
+            let subject = certificate.certificate.subject ?? ""
             if left <= 0 {
-                events.append(OperationsEvent(.certificateExpired,
-                                              [certificate.file, certificate.certificate.subject, notAfter]))
+                events.append(OperationsEvent(.certificateExpired, [certificate.file, subject, notAfter]))
             } else if left <= Self.expiryWarning {
                 let days = Int(left / 86_400)
-                events.append(OperationsEvent(.certificateExpiresSoon,
-                                              [certificate.file, certificate.certificate.subject, notAfter, String(days)]))
+                events.append(OperationsEvent(.certificateExpiresSoon, [certificate.file, subject, notAfter, String(days)]))
             }
         }
     }
 }
 
-/// One distinct certificate a snapshot serves, with the file it came from
-/// and the store entries (1-based) that use it.
+/// One distinct certificate (or raw public key) a snapshot serves, with the
+/// file it came from and the store entries (1-based) that use it.
 struct ServedCertificate: Sendable {
     let file: String
     let certificate: ServerCertificate

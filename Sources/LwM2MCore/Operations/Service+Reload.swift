@@ -100,19 +100,22 @@ extension Service {
     /// cheap, the parsing and encoding are done.
     ///
     /// A failure is reported (LWM2M_RELOAD_FAILED, `lwm2m-reload-failed`)
-    /// once it is settled: no file it read was modified within the racy
-    /// window before, or a re-read found the files unchanged, or `forced`
+    /// once it is settled: a re-read found the files unchanged, or `forced`
     /// (`lwm2m-reload` answers with it anyway). A store read while its writer
     /// was still at work (truncated, half written) is read again at the next
     /// tick instead of being reported, so only what the writer left is.
+    /// The file's times cannot tell that on their own: a reader that catches
+    /// an in-place rewrite inside the kernel's truncation sees the new size
+    /// (0) with the old modification time, which may be seconds ago (seen on
+    /// ext4: an empty store stamped with its previous write, 2.004 s before).
     ///
     /// "Unchanged" is what the read itself found: the stamps of the files as
     /// read equal those of the attempt before. A re-read is requested when no
     /// stamp differs, but its thread reads later, and a writer may truncate
     /// the store in between: that read found a changed file, not a settled one.
-    /// And the re-read must start 0.9 s or more after the read before it
-    /// (`WatchedFiles.settled(by:)`): two reads close together can both see
-    /// the empty file a slow writer left while it paused.
+    /// And the re-read must start 2 s (the racy window) or more after the
+    /// read before it (`WatchedFiles.settled(by:)`): two reads close together
+    /// can both see the empty file a slow writer left while it paused.
     private func finishReload(_ prepared: BackgroundLoad.Prepared, parameters: HookParameters,
                               family: AddressFamily, forced: Bool, state: inout State) -> ReloadOutcome {
         let unchangedReRead = !prepared.changed && state.operations.watched.settled(by: prepared.attempt.files)
@@ -140,7 +143,9 @@ extension Service {
             state.operations.loadSucceeded(snapshot, certificates: prepared.certificates, now: now())
             return .reloaded(entries: snapshot.entryCount)
         case .failure(let error):
-            let settled = forced || unchangedReRead || !prepared.attempt.files.racy
+            let settled = forced || unchangedReRead
+            // Not settled: the next tick reads the files again, whatever their stamps say.
+            if !settled { state.operations.awaitReRead() }
             let reported = state.operations.loadFailed(error, attempt: prepared.attempt, serving: publisher.current,
                                                        report: settled ? .onceNew : .notYet)
             // A re-read of a failure already reported is not a new attempt.

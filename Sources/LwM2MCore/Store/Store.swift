@@ -9,13 +9,16 @@
 ///     { "subnet": "192.0.2.0/24", "bootstrap-uri": "coaps://bs.example.com:5684",
 ///       "server-certificate": "certs/bs.pem" },
 ///     { "subnet-id": 7, "server-certificate": "certs/site7.pem" },
+///     { "subnet-id": 9, "bootstrap-uri": "coaps://rpk.example", "server-public-key": "keys/bs-p256.pem" },
 ///     { "shared-network": "meters", "bootstrap-uri": "coap://[2001:db8::5]:5683" } ] }
 /// ```
 ///
 /// Precedence, most specific first: host (hw-address, client-id, duid),
 /// client-class, subnet-id, subnet, shared-network, default. The URI comes
 /// from the most specific matching entry that has one; the certificate from
-/// that entry or from a more specific certificate-only entry.
+/// that entry or from a more specific certificate-only entry. A raw public
+/// key (`server-public-key`) is a certificate in all of this: it fills the
+/// same option, with another encoding octet; an entry gives one or the other.
 public struct Store: Sendable, Equatable {
     /// The file the store was read from.
     public let path: String
@@ -44,10 +47,11 @@ public struct Store: Sendable, Equatable {
         public static let sharedNetwork = "shared-network"
         public static let bootstrapURI = "bootstrap-uri"
         public static let serverCertificate = "server-certificate"
+        public static let serverPublicKey = "server-public-key"
         public static let alwaysSend = "always-send"
         static let topLevel: Set = [entries, comment, defaultEntry]
         static let selectors = [host, clientClass, subnet, subnetID, sharedNetwork]
-        static let values: Set = [comment, bootstrapURI, serverCertificate, alwaysSend]
+        static let values: Set = [comment, bootstrapURI, serverCertificate, serverPublicKey, alwaysSend]
         static let entry: Set = values.union(selectors)
     }
 
@@ -72,7 +76,7 @@ public struct Store: Sendable, Equatable {
     /// and words every problem. Certificates are read once either way.
     static func parse(_ bytes: [UInt8], path: String,
                       readFile: (String) throws(FileError) -> [UInt8]) throws(StoreError) -> Store {
-        var certificates: [String: Result<ServerCertificate, CertificateError>] = [:]
+        var certificates: CertificateCache = [:]
         if let decoded = StoreDecoding.decode(bytes),
            let store = assemble(decoded, path: path, certificates: &certificates, readFile: readFile) {
             return store
@@ -83,12 +87,12 @@ public struct Store: Sendable, Equatable {
     /// A decoded store with its certificates, or nil when one does not load.
     /// (Not private: the store fuzz target compares it with `parseDetailed`.)
     static func assemble(_ decoded: StoreDecoding.Decoded, path: String,
-                                 certificates: inout [String: Result<ServerCertificate, CertificateError>],
+                                 certificates: inout CertificateCache,
                                  readFile: (String) throws(FileError) -> [UInt8]) -> Store? {
         var table: [ServerCertificate] = []
-        table.reserveCapacity(decoded.certificatePaths.count)
-        for written in decoded.certificatePaths {
-            let resolved = FileContents.resolve(written, besides: path)
+        table.reserveCapacity(decoded.certificateFiles.count)
+        for written in decoded.certificateFiles {
+            let resolved = CertificateFile(path: FileContents.resolve(written.path, besides: path), encoding: written.encoding)
             let result = certificates[resolved] ?? loadCertificate(resolved, readFile: readFile)
             certificates[resolved] = result
             guard case .success(let certificate) = result else { return nil }
@@ -99,7 +103,7 @@ public struct Store: Sendable, Equatable {
             let hasCertificate = slot >= 0 && slot < table.count
             return StoreEntry(index: raw.index, selector: raw.selector, bootstrapURI: raw.bootstrapURI,
                               certificate: hasCertificate ? table[slot] : nil,
-                              certificatePath: hasCertificate ? decoded.certificatePaths[slot] : nil,
+                              certificatePath: hasCertificate ? decoded.certificateFiles[slot].path : nil,
                               alwaysSend: raw.alwaysSend)
         }
         var entries: [StoreEntry] = []
@@ -108,20 +112,20 @@ public struct Store: Sendable, Equatable {
         return Store(path: path, entries: entries, defaultEntry: decoded.defaultEntry.map(entry))
     }
 
-    private static func loadCertificate(_ resolved: String, readFile: (String) throws(FileError) -> [UInt8])
+    private static func loadCertificate(_ file: CertificateFile, readFile: (String) throws(FileError) -> [UInt8])
         -> Result<ServerCertificate, CertificateError> {
         Result { () throws(CertificateError) -> ServerCertificate in
             let bytes: [UInt8]
-            do { bytes = try readFile(resolved) } catch let error as FileError { throw CertificateError(reason: error.reason) }
+            do { bytes = try readFile(file.path) } catch let error as FileError { throw CertificateError(reason: error.reason) }
             catch { throw CertificateError(reason: "\(error)") }
-            return try ServerCertificate(fileContents: bytes)
+            return try ServerCertificate(fileContents: bytes, encoding: file.encoding)
         }
     }
 
     /// The detailed reader: walks the whole document as `JSONValue`s and
     /// reports every problem of every entry.
     static func parseDetailed(_ bytes: [UInt8], path: String,
-                                      certificates: inout [String: Result<ServerCertificate, CertificateError>],
+                                      certificates: inout CertificateCache,
                                       readFile: (String) throws(FileError) -> [UInt8]) throws(StoreError) -> Store {
         var problems = StoreProblems(file: path)
         let document: JSONValue
@@ -167,7 +171,7 @@ public struct Store: Sendable, Equatable {
 
     private static func parseEntry(_ value: JSONValue, index: Int, storePath: String,
                                    problems: inout StoreProblems,
-                                   certificates: inout [String: Result<ServerCertificate, CertificateError>],
+                                   certificates: inout CertificateCache,
                                    readFile: (String) throws(FileError) -> [UInt8]) -> StoreEntry? {
         guard case .object(let map) = value else {
             problems.add(index, "must be a map, not \(value.kind)")
@@ -201,7 +205,7 @@ public struct Store: Sendable, Equatable {
         case .string(let text)?:
             do { uri = try BootstrapURI(text) }
             catch { problems.add(index, key: label, "bootstrap-uri '\(text)' \(error.reason)") }
-        case nil where map[Key.serverCertificate] == nil || isDefault:
+        case nil where (map[Key.serverCertificate] == nil && map[Key.serverPublicKey] == nil) || isDefault:
             problems.add(index, key: label, isDefault ? "needs 'bootstrap-uri'"
                          : "needs 'bootstrap-uri' (or, for a certificate-only entry, 'server-certificate')")
         case nil:
@@ -219,22 +223,31 @@ public struct Store: Sendable, Equatable {
 
         var certificate: ServerCertificate? = nil
         var certificatePath: String? = nil
-        switch map[Key.serverCertificate] {
-        case nil:
-            break
-        case .string(let relative)? where relative.isEmpty:
-            problems.add(index, key: label, "'server-certificate' must not be empty; leave the key out for no certificate")
-        case .string(let relative)?:
-            certificatePath = relative
-            let resolved = FileContents.resolve(relative, besides: storePath)
-            let result = certificates[resolved] ?? loadCertificate(resolved, readFile: readFile)
-            certificates[resolved] = result
-            switch result {
-            case .success(let loaded): certificate = loaded
-            case .failure(let error): problems.add(index, key: label, "server-certificate '\(resolved)' \(error.reason)")
+        if map[Key.serverCertificate] != nil && map[Key.serverPublicKey] != nil {
+            problems.add(index, key: label, "give 'server-certificate' (X.509) or 'server-public-key' (raw public key), not both: "
+                         + "devices receive one of them in the certificate option")
+        } else {
+            for (key, encoding) in [(Key.serverCertificate, ServerCertificate.Encoding.x509Certificate),
+                                    (Key.serverPublicKey, .rawPublicKey)] {
+                switch map[key] {
+                case nil:
+                    break
+                case .string(let relative)? where relative.isEmpty:
+                    problems.add(index, key: label, "'\(key)' must not be empty; leave the key out for no "
+                                 + (encoding == .rawPublicKey ? "key" : "certificate"))
+                case .string(let relative)?:
+                    certificatePath = relative
+                    let resolved = CertificateFile(path: FileContents.resolve(relative, besides: storePath), encoding: encoding)
+                    let result = certificates[resolved] ?? loadCertificate(resolved, readFile: readFile)
+                    certificates[resolved] = result
+                    switch result {
+                    case .success(let loaded): certificate = loaded
+                    case .failure(let error): problems.add(index, key: label, "\(key) '\(resolved.path)' \(error.reason)")
+                    }
+                case let other?:
+                    problems.add(index, key: label, "'\(key)' must be a string (a file path), not \(other.kind)")
+                }
             }
-        case let other?:
-            problems.add(index, key: label, "'server-certificate' must be a string (a file path), not \(other.kind)")
         }
 
         guard problems.list.count == before, let selector, uri != nil || certificate != nil else { return nil }
@@ -337,3 +350,18 @@ struct StoreProblems {
         list.append(StoreProblem(file: file, entry: entry, key: key, reason: reason))
     }
 }
+
+/// A certificate or raw public key file, as the store names it and by the
+/// key that names it: the same file read as both is two reads.
+public struct CertificateFile: Hashable, Sendable {
+    public var path: String
+    public var encoding: ServerCertificate.Encoding
+
+    public init(path: String, encoding: ServerCertificate.Encoding) {
+        self.path = path
+        self.encoding = encoding
+    }
+}
+
+/// The files a load read, so each is parsed once per load.
+typealias CertificateCache = [CertificateFile: Result<ServerCertificate, CertificateError>]

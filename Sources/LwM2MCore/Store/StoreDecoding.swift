@@ -17,19 +17,21 @@ import Foundation
 /// and again) take this way.
 enum StoreDecoding {
     /// Entries decoded, certificates not yet loaded: each names its
-    /// `server-certificate` by its position in `certificatePaths`.
+    /// `server-certificate` or `server-public-key` by its position in
+    /// `certificateFiles`.
     struct Decoded {
         var entries: [Entry] = []
         var defaultEntry: Entry? = nil
-        /// Each distinct `server-certificate` as written, once.
-        var certificatePaths: [String] = []
+        /// Each distinct `server-certificate` and `server-public-key` as
+        /// written, once (with the key that names it).
+        var certificateFiles: [CertificateFile] = []
     }
 
     struct Entry {
         var index: Int
         var selector: StoreEntry.Selector
         var bootstrapURI: BootstrapURI?
-        /// Position in `certificatePaths`; -1 for none.
+        /// Position in `certificateFiles`; -1 for none.
         var certificate: Int32
         var alwaysSend: Bool
     }
@@ -60,14 +62,14 @@ enum StoreDecoding {
     /// is ever held). Used by one decode on one thread.
     private final class Context: @unchecked Sendable {
         var decoded = Decoded()
-        var certificateSlots: [String: Int32] = [:]
+        var certificateSlots: [CertificateFile: Int32] = [:]
         var selectors: Set<StoreEntry.Selector> = []
 
-        func certificateSlot(_ path: String) -> Int32 {
-            if let slot = certificateSlots[path] { return slot }
-            let slot = Int32(truncatingIfNeeded: decoded.certificatePaths.count)
-            decoded.certificatePaths.append(path)
-            certificateSlots[path] = slot
+        func certificateSlot(_ file: CertificateFile) -> Int32 {
+            if let slot = certificateSlots[file] { return slot }
+            let slot = Int32(truncatingIfNeeded: decoded.certificateFiles.count)
+            decoded.certificateFiles.append(file)
+            certificateSlots[file] = slot
             return slot
         }
     }
@@ -79,7 +81,7 @@ enum StoreDecoding {
     private struct Key: CodingKey {
         enum Name {
             case entries, comment, storeDefault, host, clientClass, subnet, subnetID, sharedNetwork
-            case bootstrapURI, serverCertificate, alwaysSend, hwAddress, clientID, duid
+            case bootstrapURI, serverCertificate, serverPublicKey, alwaysSend, hwAddress, clientID, duid
         }
         let stringValue: String
         let name: Name?
@@ -95,6 +97,7 @@ enum StoreDecoding {
             Store.Key.host: .host, Store.Key.clientClass: .clientClass, Store.Key.subnet: .subnet,
             Store.Key.subnetID: .subnetID, Store.Key.sharedNetwork: .sharedNetwork,
             Store.Key.bootstrapURI: .bootstrapURI, Store.Key.serverCertificate: .serverCertificate,
+            Store.Key.serverPublicKey: .serverPublicKey,
             Store.Key.alwaysSend: .alwaysSend, HostIdentifier.Key.hwAddress: .hwAddress,
             HostIdentifier.Key.clientID: .clientID, HostIdentifier.Key.duid: .duid,
         ]
@@ -103,6 +106,7 @@ enum StoreDecoding {
         static let storeDefault = Key(stringValue: Store.Key.defaultEntry)
         static let bootstrapURI = Key(stringValue: Store.Key.bootstrapURI)
         static let serverCertificate = Key(stringValue: Store.Key.serverCertificate)
+        static let serverPublicKey = Key(stringValue: Store.Key.serverPublicKey)
         static let alwaysSend = Key(stringValue: Store.Key.alwaysSend)
     }
 
@@ -141,12 +145,13 @@ enum StoreDecoding {
             // One pass over the keys: unknown ones, several selectors, and
             // which values are present (no `contains` lookups afterwards).
             var selectorKey: Key? = nil
-            var comment = false, uriKey = false, certificateKey = false, alwaysSendKey = false
+            var comment = false, uriKey = false, certificateKey = false, publicKeyKey = false, alwaysSendKey = false
             for key in map.allKeys {
                 switch key.name {
                 case .comment?: comment = true
                 case .bootstrapURI?: uriKey = true
                 case .serverCertificate?: certificateKey = true
+                case .serverPublicKey?: publicKeyKey = true
                 case .alwaysSend?: alwaysSendKey = true
                 case .host?, .clientClass?, .subnet?, .subnetID?, .sharedNetwork?:
                     guard selectorKey == nil else { throw GiveUp() }
@@ -154,6 +159,8 @@ enum StoreDecoding {
                 default: throw GiveUp()
                 }
             }
+            // Both: the detailed reader says which entry gives both.
+            if certificateKey && publicKeyKey { throw GiveUp() }
             let selector: StoreEntry.Selector
             switch (index == StoreEntry.defaultIndex, selectorKey) {
             case (true, nil): selector = .storeDefault
@@ -165,15 +172,17 @@ enum StoreDecoding {
             if uriKey {
                 let text = try map.decode(String.self, forKey: .bootstrapURI)
                 do { uri = try BootstrapURI(text) } catch { throw GiveUp() }
-            } else if index == StoreEntry.defaultIndex || !certificateKey {
+            } else if index == StoreEntry.defaultIndex || !(certificateKey || publicKeyKey) {
                 throw GiveUp()
             }
             let alwaysSend = alwaysSendKey ? try map.decode(Bool.self, forKey: .alwaysSend) : false
             var certificate: Int32 = -1
-            if certificateKey {
-                let path = try map.decode(String.self, forKey: .serverCertificate)
+            if certificateKey || publicKeyKey {
+                let key: Key = certificateKey ? .serverCertificate : .serverPublicKey
+                let path = try map.decode(String.self, forKey: key)
                 guard !path.isEmpty else { throw GiveUp() }
-                certificate = context.certificateSlot(path)
+                certificate = context.certificateSlot(
+                    CertificateFile(path: path, encoding: certificateKey ? .x509Certificate : .rawPublicKey))
             }
             return Entry(index: index, selector: selector, bootstrapURI: uri, certificate: certificate, alwaysSend: alwaysSend)
         }

@@ -5,6 +5,8 @@
 public enum OptionEncoding {
     /// RFC 7296 §3.6 Cert Encoding 4: "X.509 Certificate - Signature", DER.
     public static let x509SignatureEncoding: UInt8 = 4
+    /// RFC 7670 §3 Cert Encoding 15: "Raw Public Key", a DER SubjectPublicKeyInfo.
+    public static let rawPublicKeyEncoding: UInt8 = 15
 
     /// The largest value one DHCPv4 option instance carries.
     public static let maxDHCPv4PartLength = 255
@@ -13,13 +15,19 @@ public enum OptionEncoding {
     /// `Option::len()` (header included) is 16 bits too.
     public static let maxDHCPv6ValueLength = 65535 - 4
 
-    /// The server-certificate option's value: the encoding octet, then the DER.
-    public static func certificateValue(der: [UInt8]) -> [UInt8] {
+    /// The server-certificate option's value: the encoding octet (4 for an
+    /// X.509 certificate, 15 for a raw public key), then the DER.
+    public static func certificateValue(der: [UInt8], encoding: UInt8 = x509SignatureEncoding) -> [UInt8] {
         var value = [UInt8]()
         value.reserveCapacity(der.count + 1)
-        value.append(x509SignatureEncoding)
+        value.append(encoding)
         value.append(contentsOf: der)
         return value
+    }
+
+    /// The server-certificate option's value for `certificate`, by its encoding.
+    public static func certificateValue(_ certificate: ServerCertificate) -> [UInt8] {
+        certificateValue(der: certificate.der, encoding: certificate.encoding.rawValue)
     }
 
     /// A DHCPv4 option as it goes on the wire. A value longer than 255 octets
