@@ -214,9 +214,10 @@ bench-reload: bench-build
 	$(BENCH_ENV) $(PYTHON) scripts/bench/reload.py
 	$(BENCH_ENV) $(PYTHON) scripts/bench/report.py
 
-## The PostgreSQL store (docs/fleet.md): propagation and load at 10k/100k entries.
+## The PostgreSQL store (docs/fleet.md): propagation and load at 10k/100k entries, DHCPv4 under changes.
 bench-fleet: bench-build cli
 	$(BENCH_ENV) KEA_LWM2M_CLI=$(abspath $(CLI)) $(PYTHON) scripts/bench/fleet.py
+	$(BENCH_ENV) $(PYTHON) scripts/bench/report.py
 
 bench-report:
 	$(BENCH_ENV) $(PYTHON) scripts/bench/report.py

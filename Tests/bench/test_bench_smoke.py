@@ -141,11 +141,18 @@ def test_fleet(work):
     cli = Path(os.environ.get("KEA_LWM2M_CLI", REPO / ".build" / "release" / "kea-lwm2m"))
     if not cli.is_file():
         pytest.fail(f"kea-lwm2m not built: {cli} (make cli)")
-    r = run("fleet.py", work, BENCH_FLEET_ENTRIES="100,1000", BENCH_FLEET_CHANGES="2", KEA_LWM2M_CLI=str(cli))
+    r = run("fleet.py", work, BENCH_FLEET_ENTRIES="100,1000", BENCH_FLEET_CHANGES="2", KEA_LWM2M_CLI=str(cli),
+            BENCH_FLEET_DORA_RUNS="1", BENCH_FLEET_DORA_ENTRIES="100", BENCH_FLEET_DORA_SECONDS="2",
+            BENCH_FLEET_DORA_RATE="200")
     assert [row["entries"] for row in r["rows"]] == [100, 1000]
     for row in r["rows"]:
         assert row["changes"] == 2 and row["change_max_ms"] >= row["change_median_ms"] > 0, row
         assert row["initial_ms"] >= row["initial_cpu_ms"] >= 0, row
+    runs = r["dora"]["runs"]
+    assert [x["run"] for x in runs] == ["still", "changing"], runs
+    assert runs[0]["offer_received"] > 0 and runs[0]["revisions_loaded"] == 0, runs
+    # About 10 UPDATEs a second for 2 s, each served (some may be read together).
+    assert runs[1]["changes"] >= 10 and runs[1]["revisions_loaded"] >= 1, runs
 
 
 def test_report(work, tmp_path):

@@ -283,6 +283,51 @@ def test_row_broken_by_hand_is_refused_and_logged_once(fleet):
     fleet.wait_all("coaps://fixed.example:5684", committed)
 
 
+def test_changed_rows_alone_serve_what_a_whole_read_serves(fleet):
+    """Rows changed by hand, one transaction each: subnet A's URIs (v4 and v6
+    entries) changed, an entry appended and a default added; then the
+    appended entry deleted and the others changed again. The servers read each revision as its changed rows
+    alone (LWM2M_DB_STORE_LOADED says how many), serve it, and leave the
+    same cache file and store digest as a whole read of that revision
+    (`lwm2m-reload`)."""
+    steps = [
+        ("""UPDATE lwm2m_entry SET body = jsonb_set(body, '{bootstrap-uri}', '"coaps://row-1.example:5684"')
+                WHERE position IN (1, 2);
+            INSERT INTO lwm2m_entry (position, body, certificate)
+                SELECT 5, '{"subnet-id": 4242, "bootstrap-uri": "coaps://added.example"}', certificate
+                FROM lwm2m_entry WHERE position = 1;
+            INSERT INTO lwm2m_entry (position, body) VALUES (0, '{"bootstrap-uri": "coaps://default.example"}')""",
+         "coaps://row-1.example:5684", 4),
+        ("""DELETE FROM lwm2m_entry WHERE position = 5;
+            UPDATE lwm2m_entry SET body = '{"bootstrap-uri": "coaps://default-2.example"}' WHERE position = 0;
+            UPDATE lwm2m_entry SET body = jsonb_set(body, '{bootstrap-uri}', '"coaps://row-2.example:5684"')
+                WHERE position IN (1, 2)""",
+         "coaps://row-2.example:5684", 4),
+    ]
+    for sql, uri, rows in steps:
+        marks = [len(kea.log()) for _, _, kea, _ in fleet.servers]
+        fleet.pg.sql(DATABASE, sql)
+        for (family, net, kea, cache), mark in zip(fleet.servers, marks):
+            m = kea.wait_log(r"LWM2M_DB_STORE_LOADED LwM2M store revision (\d+) .*; (\d+) changed rows read",
+                             after=mark)
+            assert int(m.group(2)) == rows, m.group(0)
+            revision = m.group(1)
+            deadline = time.monotonic() + 5
+            while served(net, family)[0] != uri.encode() or f'"revision {revision} of' not in cache.read_text()[:300]:
+                assert time.monotonic() < deadline, kea.output_tail()
+                time.sleep(0.05)
+            applied = (cache.read_bytes(), fleet.status(kea)["sha256"])
+            written = cache.stat().st_mtime_ns
+            mark = len(kea.log())
+            assert kea.command("lwm2m-reload")["result"] == 0
+            kea.wait_log(rf"LWM2M_DB_STORE_LOADED LwM2M store revision {revision} .*; whole store read", after=mark)
+            while cache.stat().st_mtime_ns == written:   # the whole read's cache file, written after it is served
+                assert time.monotonic() < deadline + 5, kea.output_tail()
+                time.sleep(0.05)
+            assert (cache.read_bytes(), fleet.status(kea)["sha256"]) == applied
+            assert served(net, family)[0] == uri.encode()
+
+
 def test_broken_import_exits_1_and_changes_nothing(fleet, tmp_path):
     exported = fleet.db("export").stdout
     folder = tmp_path / "broken"

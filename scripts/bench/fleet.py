@@ -14,8 +14,22 @@ of the Kea under test (KEA_LWM2M_KEA, KEA_LWM2M_HOOK) following it:
              the first reply carrying the new URI, and the hook's own
              fetch/check/encode time for that revision; medians and max
 
-Results: $BENCH_WORK/results/fleet.json, and a table on standard output
-(docs/performance.md, "Fleet", quotes it).
+Then DHCPv4 under changes (BENCH_FLEET_DORA_RUNS, default 3, of each kind,
+alternating; 0 skips it): kea-dhcp4 following a store of
+BENCH_FLEET_DORA_ENTRIES entries (default 10000; the bench subnet's entry
+first), perfdhcp DORA at BENCH_FLEET_DORA_RATE/s (1500) for
+BENCH_FLEET_DORA_SECONDS (10) per run,
+
+  still      the store left alone
+  changing   BENCH_FLEET_DORA_CHANGES times a second (10) one row rewritten
+             by UPDATE through one psql session (each a revision and a
+             notification), the bench subnet's URI, so the last one written
+             must be the one served after the run
+
+and the drops of each (perfdhcp's, DISCOVER-OFFER plus REQUEST-ACK).
+
+Results: $BENCH_WORK/results/fleet.json, and tables on standard output;
+scripts/bench/report.py writes them into docs/performance.md ("Fleet").
 """
 
 from __future__ import annotations
@@ -27,6 +41,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -68,6 +83,131 @@ def prepared_ms(kea: lab.KeaServer, revision: int, timeout: float = 60.0) -> tup
     m = kea.wait_log(rf"LWM2M_DB_STORE_LOADED LwM2M store revision {revision} .*encoded in (\d+) ms \((\d+) ms CPU\)",
                      timeout=timeout)
     return int(m.group(1)), int(m.group(2))
+
+
+def dora_uri(generation: int) -> str:
+    return f"coaps://dora-g{generation}.bench.example:5684"
+
+
+def served_bench_uri(net: lab.Lab) -> str | None:
+    frame = bl.query_frames(4, 1, start=0xFFFE00)[0]
+    replies = net.exchange([frame], timeout=10.0).get(lab.decode(frame).xid, [])
+    value = lab.decode(replies[0]).value(bl.CODES[4][0]) if replies else None
+    return value.decode() if value else None
+
+
+class Changer:
+    """Rewrites the bench subnet's row `per_second` times a second through
+    one psql session (autocommit: each UPDATE is a revision)."""
+
+    def __init__(self, pg: lab.PostgresCluster, per_second: float) -> None:
+        self.period = 1.0 / per_second
+        self.generation = 0
+        self.stop = threading.Event()
+        self.psql = subprocess.Popen(["runuser", "-u", pg.os_user, "--", "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                                      "-h", str(pg.socket_dir), "-U", "postgres", "-d", DATABASE],
+                                     stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True, cwd=pg.dir)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        next_at = time.monotonic()
+        while not self.stop.is_set():
+            self.generation += 1
+            self.psql.stdin.write("UPDATE lwm2m_entry SET body = jsonb_set(body, '{bootstrap-uri}', "
+                                  f"to_jsonb('{dora_uri(self.generation)}'::text)) WHERE position = 1;\n")
+            self.psql.stdin.flush()
+            next_at += self.period
+            self.stop.wait(max(0.0, next_at - time.monotonic()))
+
+    def __enter__(self) -> "Changer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join(10)
+        self.psql.stdin.close()
+        try:
+            self.psql.wait(30)
+        except subprocess.TimeoutExpired:
+            self.psql.kill()
+            self.psql.wait()
+        if self.psql.returncode != 0:
+            raise RuntimeError(f"psql failed: {self.psql.stderr.read()[-2000:]}")
+
+
+def dora_store(folder: Path, entries: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    pem, _ = bl.certificate(folder)
+    rows = [{"subnet": bl.BENCH_SUBNET[4], "bootstrap-uri": dora_uri(0), "server-certificate": str(pem)}]
+    rows += [{"subnet-id": 1000 + i, "bootstrap-uri": f"coaps://bs-{i}.bench.example:5684",
+              "server-certificate": str(pem)} for i in range(1, entries)]
+    store = folder / "store-dora.json"
+    store.write_text(json.dumps({"entries": rows}))
+    return store
+
+
+def dora(pg: lab.PostgresCluster, conn: list[str], work: Path) -> dict | None:
+    """perfdhcp at a fixed rate, store left alone or changing; alternating runs."""
+    runs = bl.env_int("BENCH_FLEET_DORA_RUNS", 3)
+    if runs <= 0:
+        return None
+    entries = bl.env_int("BENCH_FLEET_DORA_ENTRIES", 10_000)
+    rate = bl.env_int("BENCH_FLEET_DORA_RATE", 1500)
+    seconds = bl.env_float("BENCH_FLEET_DORA_SECONDS", 10)
+    per_second = bl.env_float("BENCH_FLEET_DORA_CHANGES", 10)
+    folder = work / "dora"
+    res = subprocess.run([str(CLI), "db", "import", str(dora_store(folder, entries)), *conn],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    body = bl.body(4, "c", folder, log_path="stdout")
+    body["hooks-libraries"][0]["parameters"] = {"store-database": pg.store_params(DATABASE, user="postgres")}
+    # The hook's messages at INFO (one per revision served), Kea's at WARN.
+    body["loggers"].append({"name": "kea-dhcp4.lwm2m-hooks", "severity": "INFO",
+                            "output_options": [{"output": "stdout"}]})
+    rows = []
+    with bl.open_lab() as net, lab.KeaServer(net, 4, body, start_timeout=120) as kea:
+        assert served_bench_uri(net) == dora_uri(0), kea.output_tail()
+        last_written = 0
+        for n in range(2 * runs):
+            kind = "changing" if n % 2 else "still"
+            before = len(kea.output())
+            if kind == "changing":
+                with Changer(pg, per_second) as changer:
+                    result = bl.run_perfdhcp(net, 4, seconds=seconds, rate=rate)
+                last_written = changer.generation
+                # The last revision reaches the server (a second is ample).
+                deadline = time.monotonic() + 10
+                while (served := served_bench_uri(net)) != dora_uri(last_written):
+                    assert time.monotonic() < deadline and kea.alive(), \
+                        f"serves {served!r}, not {dora_uri(last_written)!r}\n{kea.output_tail()}"
+                    time.sleep(0.05)
+                time.sleep(1)   # its LWM2M_DB_STORE_LOADED, logged by Kea's main thread
+            else:
+                result = bl.run_perfdhcp(net, 4, seconds=seconds, rate=rate)
+            loaded = kea.output()[before:].count("LWM2M_DB_STORE_LOADED")
+            first, second = result.get("first", {}), result.get("second", {})
+            row = {"run": kind, "rate": result["rate"], "drops": first.get("drops", 0) + second.get("drops", 0),
+                   "discover_sent": first.get("sent", 0), "offer_received": first.get("received", 0),
+                   "request_sent": second.get("sent", 0), "ack_received": second.get("received", 0),
+                   "avg_ms": first.get("avg_ms"), "max_ms": max(first.get("max_ms", 0), second.get("max_ms", 0)),
+                   "changes": last_written if kind == "changing" else 0, "revisions_loaded": loaded,
+                   "load": os.getloadavg()[0]}
+            if kind == "changing":
+                last_written = 0
+            print(row, flush=True)
+            rows.append(row)
+    summary = {}
+    for kind in ("still", "changing"):
+        mine = [r for r in rows if r["run"] == kind]
+        summary[kind] = {"drops_median": statistics.median(r["drops"] for r in mine),
+                         "drops_max": max(r["drops"] for r in mine),
+                         "rate_median": statistics.median(r["rate"] for r in mine),
+                         "changes_median": statistics.median(r["changes"] for r in mine),
+                         "revisions_loaded_median": statistics.median(r["revisions_loaded"] for r in mine)}
+    return {"entries": entries, "rate": rate, "seconds": seconds, "changes_per_second": per_second,
+            "runs": rows, "summary": summary}
 
 
 def main() -> None:
@@ -120,7 +260,8 @@ def main() -> None:
                    "prepare_median_ms": statistics.median(prepares), "changes": changes}
             print(row, flush=True)
             results.append(row)
-    bl.save_result("fleet", {"kea": lab.kea_under_test().version, "rows": results})
+        under_changes = dora(pg, conn, work)
+    bl.save_result("fleet", {"kea": lab.kea_under_test().version, "rows": results, "dora": under_changes})
     print("\n| entries | db import | initial load (hook): wall (CPU) | one entry changed: commit to reply, median / max | "
           "hook's fetch+check+encode per change: wall (CPU), median | load average |")
     print("|---:|---:|---:|---:|---:|---:|")

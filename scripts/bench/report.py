@@ -19,6 +19,8 @@ import benchlab as bl  # noqa: E402
 
 DOC = Path(os.environ.get("BENCH_DOC", bl.REPO / "docs" / "performance.md"))
 BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
+# The fleet's figures (`make bench-fleet`) stand in the "Fleet" section.
+FLEET_BEGIN, FLEET_END = "<!-- bench:fleet:begin -->", "<!-- bench:fleet:end -->"
 
 
 def cmd(*argv: str) -> str:
@@ -252,6 +254,37 @@ def reload(r: dict) -> list[str]:
     return out
 
 
+def fleet(r: dict) -> list[str]:
+    """The `make bench-fleet` tables: large stores, and DHCPv4 under changes."""
+    out = [f"Large stores (`make bench-fleet`, {r['date']}, Kea {r.get('kea', '?')}, one kea-dhcp4; "
+           f"command: `{r['command']}`):", "",
+           "| entries | `db import` | initial load by the hook: wall (CPU) | one entry changed, commit to reply: "
+           "median / max | hook's fetch + check + encode per change: wall (CPU), median | changes | load average |",
+           "|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in r.get("rows", []):
+        out.append(f"| {row['entries']:,} | {row['import_s']:.2f} s | {row['initial_ms']} ({row['initial_cpu_ms']}) ms | "
+                   f"{row['change_median_ms']} / {row['change_max_ms']} ms | {fmt(row['prepare_median_ms'])} "
+                   f"({fmt(row['prepare_cpu_median_ms'])}) ms | {row['changes']} | {row['load']:.1f} |")
+    d = r.get("dora")
+    if d:
+        runs = len([x for x in d["runs"] if x["run"] == "still"])
+        out += ["", f"DHCPv4 while the store changes: perfdhcp DORA at {d['rate']}/s for {d['seconds']:g} s per run, "
+                f"a store of {d['entries']:,} entries, {runs} runs of each kind alternating; \"changing\": "
+                f"{d['changes_per_second']:g} UPDATEs a second of the served subnet's row, each a revision:", "",
+                "| run | exchanges/s | DISCOVER sent / answered | REQUEST sent / answered | drops | avg ms | max ms | "
+                "revisions written | revisions served | load average |",
+                "|---|---:|---|---|---:|---:|---:|---:|---:|---:|"]
+        for x in d["runs"]:
+            out.append(f"| {x['run']} | {x['rate']:.1f} | {x['discover_sent']:.0f} / {x['offer_received']:.0f} | "
+                       f"{x['request_sent']:.0f} / {x['ack_received']:.0f} | {x['drops']:.0f} | {fmt(x['avg_ms'], 3)} | "
+                       f"{fmt(x['max_ms'], 1)} | {x['changes']} | {x['revisions_loaded']} | {x['load']:.1f} |")
+        still, changing = d["summary"]["still"], d["summary"]["changing"]
+        extra = changing["drops_median"] - still["drops_median"]
+        out += ["", f"Drops, median: {still['drops_median']:g} still, {changing['drops_median']:g} changing "
+                f"(goal: 0 beyond the run without changes: {verdict(extra <= 0)}, {extra:+g})."]
+    return out
+
+
 HEADINGS = {"micro": "### 1. Micro", "callgrind": "### 2. Instructions per reply",
             "macro": "### 3. Throughput", "reload": "### 4. Changing URIs"}
 
@@ -293,6 +326,11 @@ def main() -> None:
     if BEGIN not in text:
         text += f"\n{BEGIN}\n{END}\n"
     text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, text, flags=re.S)
+    fleet_results = results / "fleet.json"
+    if fleet_results.exists() and FLEET_BEGIN in text:
+        fleet_block = "\n".join([FLEET_BEGIN] + fleet(json.loads(fleet_results.read_text())) + [FLEET_END])
+        text = re.sub(re.escape(FLEET_BEGIN) + r".*?" + re.escape(FLEET_END), lambda _: fleet_block, text,
+                      flags=re.S)
     DOC.write_text(text)
     print(f"wrote {DOC}")
 

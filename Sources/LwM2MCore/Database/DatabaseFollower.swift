@@ -28,6 +28,9 @@ final class DatabaseFollower: @unchecked Sendable {
         /// CPU seconds the follower thread spent on it (the rest: waiting
         /// for the database, or for a CPU on a busy machine).
         let cpuSeconds: Double
+        /// Rows read and checked for it: nil when the whole store was read,
+        /// else the rows written and removed since the revision held.
+        let rowsRead: Int?
     }
 
     enum Report: Sendable {
@@ -140,6 +143,7 @@ final class DatabaseFollower: @unchecked Sendable {
         let keywords = database.connectionKeywords(applicationName: applicationName)
         var connection: PostgresConnection? = nil
         var seen: Int64? = nil
+        var held: FollowedStore? = nil
         var schemaChecked = false
         var backoff = Self.firstBackoff
         var lostAt: Double? = nil
@@ -163,6 +167,7 @@ final class DatabaseFollower: @unchecked Sendable {
                     try made.execute("LISTEN \(StoreDatabase.channel)", timeout: Double(database.connectTimeout))
                     connection = made
                     schemaChecked = false
+                    held = nil   // changes made meanwhile: read whole
                     deliver(id, .connected(outage: lostAt.map { Monotonic.now() - $0 }))
                     lostAt = nil
                     backoff = Self.firstBackoff
@@ -185,7 +190,7 @@ final class DatabaseFollower: @unchecked Sendable {
                     try StoreDatabase.requireSchema(current)
                     schemaChecked = true
                 }
-                try fetch(current, seen: &seen)
+                try fetch(current, seen: &seen, held: &held)
             } catch {
                 if error.interrupted { return }
                 if error.connectionLost { lose(error.reason); continue }
@@ -195,12 +200,20 @@ final class DatabaseFollower: @unchecked Sendable {
                 deliver(id, .fetched(revision: nil, .failure(StoreError(problems: [problem]))))
             }
             settle()
-            // Then wait for a notification, a kick, or the next check.
+            // Then wait for a notification, a kick, or the next check. A
+            // notification that came while the store was read is in libpq's
+            // buffer already, and the socket will not show it again.
             var waiting = true
+            do {
+                if !(try current.takeNotifications()).isEmpty { waiting = false }
+            } catch {
+                lose(error.reason)
+                waiting = false
+            }
             while waiting {
                 switch wait(socket: current.socket, timeout: Self.recheckInterval) {
                 case .stop: return
-                case .kick: seen = nil; waiting = false
+                case .kick: seen = nil; held = nil; waiting = false
                 case .timeout: waiting = false
                 case .socket:
                     do {
@@ -214,33 +227,68 @@ final class DatabaseFollower: @unchecked Sendable {
         }
     }
 
-    /// Fetches the store unless its revision is `seen`, prepares and
-    /// delivers it, then writes the cache file.
-    private func fetch(_ connection: PostgresConnection, seen: inout Int64?) throws(DatabaseError) {
+    /// Fetches what changed unless the revision is `seen`: only the rows
+    /// written since the store `held` when it can be applied to it
+    /// (`FollowedStore`), else the whole store. Prepares and delivers the
+    /// store, then writes the cache file.
+    private func fetch(_ connection: PostgresConnection, seen: inout Int64?,
+                       held: inout FollowedStore?) throws(DatabaseError) {
         let started = Monotonic.now()
         let startedCPU = Monotonic.threadCPU()
+        if let base = held {
+            guard let changes = try StoreDatabase.fetchChanges(connection, since: base.revision, unless: seen) else {
+                return
+            }
+            if let next = base.applying(changes, label: database.storeLabel,
+                                        certificateFolder: database.certificateFolder) {
+                seen = changes.revision
+                held = next
+                publish(next.store, rows: next.rows, document: nil, revision: changes.revision, started: started,
+                        startedCPU: startedCPU, rowsRead: changes.entries.count + changes.deleted.count)
+                return
+            }
+            // In doubt: the whole store, as at load().
+        }
         let (revision, fetched) = try StoreDatabase.fetch(connection, unless: seen, checkSchema: false)
         guard let rows = fetched else { return }
         seen = revision
-        let comment = "revision \(revision) of \(database.label), as kea-lwm2m last served it"
         let prepared: (store: Store, document: [UInt8])
         do {
             prepared = try rows.store(label: database.storeLabel, certificateFolder: database.certificateFolder,
-                                      comment: comment)
+                                      comment: comment(revision))
         } catch {
             deliver(id, .fetched(revision: revision, .failure(error)))
             return
         }
-        let snapshot = Snapshot(store: prepared.store, parameters: parameters, family: family)
-        let loaded = LoadedStore(store: prepared.store, sha256: StoreLoader.hex(SHA256.hash(data: prepared.document)))
+        let followed = FollowedStore(revision: revision, rows: rows, store: prepared.store)
+        held = followed.isContiguous ? followed : nil
+        publish(prepared.store, rows: rows, document: prepared.document, revision: revision, started: started,
+                startedCPU: startedCPU, rowsRead: nil)
+    }
+
+    /// The cache file's comment.
+    private func comment(_ revision: Int64) -> String {
+        "revision \(revision) of \(database.label), as kea-lwm2m last served it"
+    }
+
+    /// Encodes `store` (read from `rows` at `revision`; `document`: the
+    /// rows' store document, when made already), delivers it, then writes
+    /// the cache file.
+    private func publish(_ store: Store, rows: StoreRows, document: [UInt8]?, revision: Int64, started: Double,
+                         startedCPU: Double, rowsRead: Int?) {
+        let document = document
+            ?? rows.document(certificateFolder: database.certificateFolder, comment: comment(revision))
+        let snapshot = Snapshot(store: store, parameters: parameters, family: family)
+        let loaded = LoadedStore(store: store, sha256: StoreLoader.hex(SHA256.hash(data: document)))
         let certificates = ServedCertificate.all(in: snapshot)
         deliver(id, .fetched(revision: revision, .success(Prepared(loaded: loaded, snapshot: snapshot,
                                                                    certificates: certificates,
                                                                    seconds: Monotonic.now() - started,
-                                                                   cpuSeconds: Monotonic.threadCPU() - startedCPU))))
+                                                                   cpuSeconds: Monotonic.threadCPU() - startedCPU,
+                                                                   rowsRead: rowsRead))))
         if let cacheFile = database.cacheFile {
             do {
-                try CacheFile.write(prepared.document, certificates: rows.certificates, to: cacheFile,
+                try CacheFile.write(document, certificates: rows.certificates, to: cacheFile,
                                     folder: database.certificateFolder)
             } catch {
                 deliver(id, .cacheWriteFailed(error.reason))

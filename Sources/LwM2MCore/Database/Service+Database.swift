@@ -126,7 +126,8 @@ extension Service {
                 state.operations.events.append(OperationsEvent(.databaseLoaded, [
                     label, revision.map(String.init) ?? "?",
                     Self.summary(prepared.snapshot) + "; read, checked and encoded in \(Self.whole(prepared.seconds * 1000)) ms"
-                        + " (\(Self.whole(prepared.cpuSeconds * 1000)) ms CPU)"]))
+                        + " (\(Self.whole(prepared.cpuSeconds * 1000)) ms CPU)"
+                        + (prepared.rowsRead.map { "; \($0) changed rows read" } ?? "; whole store read")]))
                 let oversized = prepared.snapshot.entriesWithOversizedCertificates
                 if !oversized.isEmpty {
                     state.operations.events.append(OperationsEvent(

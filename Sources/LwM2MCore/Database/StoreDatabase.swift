@@ -209,15 +209,73 @@ public enum StoreDatabase {
             }
             let entryRows = try connection.execute(
                 "SELECT position, body::text, certificate FROM lwm2m_entry ORDER BY position")
-            var entries: [StoreRows.Entry] = []
-            entries.reserveCapacity(entryRows.rowCount)
-            for row in 0..<entryRows.rowCount {
-                entries.append(StoreRows.Entry(position: Int32(clamping: entryRows.integer(row, 0) ?? -1),
-                                               body: entryRows.text(row, 1) ?? "null",
-                                               certificate: entryRows.text(row, 2)))
-            }
-            return (revision, StoreRows(entries: entries, certificates: certificates, rawPublicKeys: rawPublicKeys))
+            return (revision, StoreRows(entries: readEntries(entryRows), certificates: certificates,
+                                        rawPublicKeys: rawPublicKeys))
         }
+    }
+
+    /// What changed since revision `since`: the rows written after it, the
+    /// positions deleted after it, and the certificates written after it.
+    public struct Changes: Sendable {
+        public var revision: Int64
+        public var entries: [StoreRows.Entry]
+        public var deleted: [Int32]
+        public var certificates: [String: [UInt8]]
+        /// Rows in `lwm2m_entry` at `revision`: a change made without
+        /// tombstones (TRUNCATE by hand) shows as a count the held store
+        /// does not have.
+        public var entryCount: Int64
+        /// Which of `certificates` are raw public keys (encoding 15).
+        public var rawPublicKeys: Set<String> = []
+    }
+
+    /// The store's revision, and what changed since `since` when the
+    /// revision is not `seen` (one consistent snapshot of the tables, so
+    /// applying the changes to the store at `since` gives the store at the
+    /// revision returned). The caller checked the schema on this connection.
+    public static func fetchChanges(_ connection: PostgresConnection, since: Int64, unless seen: Int64?)
+        throws(DatabaseError) -> Changes? {
+        try connection.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { () throws(DatabaseError) -> Changes? in
+            let head = try connection.execute(
+                "SELECT revision, (SELECT count(*) FROM lwm2m_entry) FROM lwm2m_revision")
+            guard let revision = head.integer(0, 0), let count = head.integer(0, 1) else {
+                throw DatabaseError("lwm2m_revision has no row")
+            }
+            if revision == seen { return nil }
+            let since = PostgresValue.text(String(since))
+            let certificateRows = try connection.execute(
+                "SELECT sha256, der, encoding FROM lwm2m_certificate WHERE revision > $1", [since])
+            var certificates: [String: [UInt8]] = [:]
+            var rawPublicKeys: Set<String> = []
+            for row in 0..<certificateRows.rowCount {
+                if let sha = certificateRows.text(row, 0), let der = certificateRows.bytes(row, 1) {
+                    certificates[sha] = der
+                    if certificateRows.integer(row, 2) == Int64(ServerCertificate.Encoding.rawPublicKey.rawValue) {
+                        rawPublicKeys.insert(sha)
+                    }
+                }
+            }
+            let entryRows = try connection.execute(
+                "SELECT position, body::text, certificate FROM lwm2m_entry WHERE revision > $1 ORDER BY position", [since])
+            let entries = readEntries(entryRows)
+            let deletedRows = try connection.execute(
+                "SELECT position FROM lwm2m_entry_deleted WHERE revision > $1 ORDER BY position", [since])
+            let deleted = (0..<deletedRows.rowCount).map { Int32(clamping: deletedRows.integer($0, 0) ?? -1) }
+            return Changes(revision: revision, entries: entries, deleted: deleted, certificates: certificates,
+                           entryCount: count, rawPublicKeys: rawPublicKeys)
+        }
+    }
+
+    /// Rows of `SELECT position, body::text, certificate`.
+    static func readEntries(_ result: PostgresResult) -> [StoreRows.Entry] {
+        var entries: [StoreRows.Entry] = []
+        entries.reserveCapacity(result.rowCount)
+        for row in 0..<result.rowCount {
+            entries.append(StoreRows.Entry(position: Int32(clamping: result.integer(row, 0) ?? -1),
+                                           body: result.text(row, 1) ?? "null",
+                                           certificate: result.text(row, 2)))
+        }
+        return entries
     }
 
     /// What `kea-lwm2m db status` shows.

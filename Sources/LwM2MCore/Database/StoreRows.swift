@@ -93,10 +93,17 @@ public struct StoreRows: Sendable, Equatable {
         func append(_ text: String) { out.append(contentsOf: text.utf8) }
         append("{\"comment\":")
         append(JSONValue.string(comment).serialized)
+        // Each certificate's key and quoted path once (quoting is per
+        // character), found by comparing (a store names few certificates,
+        // many times).
+        var quotedPaths = FewKeys<[UInt8]>()
         func appendEntry(_ entry: Entry) {
             guard let sha = entry.certificate else { append(entry.body); return }
-            append(rawPublicKeys.contains(sha) ? "{\"server-public-key\":" : "{\"server-certificate\":")
-            append(JSONValue.string("\(folder)/\(sha).der").serialized)
+            // The key and the quoted path, once per certificate.
+            out.append(contentsOf: quotedPaths.value(for: sha) {
+                Array(((rawPublicKeys.contains(sha) ? "{\"server-public-key\":" : "{\"server-certificate\":")
+                       + JSONValue.string("\(folder)/\(sha).der").serialized).utf8)
+            })
             let body = entry.body.utf8
             // "{...}" minus its "{": what follows the added key.
             let rest = body.dropFirst().drop { $0 == UInt8(ascii: " ") }
@@ -126,18 +133,43 @@ public struct StoreRows: Sendable, Equatable {
         throws(StoreError) -> (store: Store, document: [UInt8]) {
         let bytes = document(certificateFolder: folder, comment: comment)
         let certificates = self.certificates
-        let store = try Store.parse(bytes, path: label, readFile: { file throws(FileError) in
+        let readFile = { (file: String) throws(FileError) -> [UInt8] in
             let name = file.split(separator: "/").last.map(String.init) ?? file
             let sha = name.hasSuffix(".der") ? String(name.dropLast(4)) : name
             guard let der = certificates[sha] else {
                 throw FileError(reason: "names certificate \(sha), which is not in the database's certificate table")
             }
             return der
-        })
+        }
+        // The rows' bodies read directly; the document only when that
+        // gives up (it decides, and words every problem).
+        if let decoded = RowDecoding.decode(entries, certificateFolder: folder, rawPublicKeys: rawPublicKeys) {
+            var loaded: CertificateCache = [:]
+            if let store = Store.assemble(decoded, path: label, certificates: &loaded, readFile: readFile) {
+                return (store, bytes)
+            }
+        }
+        let store = try Store.parse(bytes, path: label, readFile: readFile)
         return (store, bytes)
     }
 
     static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
         StoreLoader.hex(digest)
+    }
+}
+
+/// A value per string key for the few keys a store repeats many times
+/// (certificate names): the first few found by comparing, which is cheaper
+/// than hashing a long key, any more by hashing.
+struct FewKeys<Value> {
+    private var recent: [(key: String, value: Value)] = []
+    private var more: [String: Value] = [:]
+
+    mutating func value(for key: String, _ make: () -> Value) -> Value {
+        for entry in recent where entry.key == key { return entry.value }
+        if let found = more[key] { return found }
+        let made = make()
+        if recent.count < 8 { recent.append((key, made)) } else { more[key] = made }
+        return made
     }
 }

@@ -139,14 +139,21 @@ struct ServedCertificate: Sendable {
     let entries: [Int]
 
     static func all(in snapshot: Snapshot) -> [ServedCertificate] {
-        var order: [String] = []
-        var found: [String: (ServerCertificate, [Int])] = [:]
+        var groups: [(file: String, certificate: ServerCertificate, entries: [Int])] = []
+        var slotOfFile: [String: Int] = [:]
+        // Each path looked up once (a store names few files, many times).
+        var slotOfPath = FewKeys<Int>()
         for entry in snapshot.store.entries where entry.applies(to: snapshot.family) {
             guard let certificate = entry.certificate, let path = entry.certificatePath else { continue }
-            let file = FileContents.resolve(path, besides: snapshot.store.path)
-            if found[file] == nil { order.append(file); found[file] = (certificate, []) }
-            found[file]?.1.append(entry.index + 1)
+            let slot = slotOfPath.value(for: path) {
+                let file = FileContents.resolve(path, besides: snapshot.store.path)
+                if let slot = slotOfFile[file] { return slot }
+                groups.append((file, certificate, []))
+                slotOfFile[file] = groups.count - 1
+                return groups.count - 1
+            }
+            groups[slot].entries.append(entry.index + 1)
         }
-        return order.compactMap { file in found[file].map { ServedCertificate(file: file, certificate: $0.0, entries: $0.1) } }
+        return groups.map { ServedCertificate(file: $0.file, certificate: $0.certificate, entries: $0.entries) }
     }
 }
