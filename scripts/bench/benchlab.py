@@ -152,10 +152,13 @@ def native_defs(family: int) -> list[dict]:
 
 
 def body(family: int, mode: str, work: Path, *, threads: int = 0, log_path: Path | str | None = None,
-         extra_subnets: list[dict] | None = None, store: Path | None = None) -> dict:
+         extra_subnets: list[dict] | None = None, store: Path | None = None,
+         watch_interval: int | None = None) -> dict:
     """Kea body (under "Dhcp4"/"Dhcp6") for `mode` (see MODES, and s).
 
     `threads` > 0 enables Kea's multi-threading with that many threads.
+    `watch_interval` sets the hook's `watch-interval` (mode c; None: its
+    default).
     Logging goes to a file at WARN: debug logging would dominate the costs.
     `log_path` may also be "stdout" (Kea 2.6.3 and 3.0 write log files only
     in KEA_LOG_FILE_DIR, which the lab points at Kea's private temp dir).
@@ -177,8 +180,10 @@ def body(family: int, mode: str, work: Path, *, threads: int = 0, log_path: Path
         out["hooks-libraries"] = [{"library": str(null_hook(work, subnet_select=mode == "s"))}]
     elif mode == "c":
         store = store or write_store(work, pem, family)
-        out["hooks-libraries"] = [{"library": str(hook_path()),
-                                   "parameters": {"store-file": str(store)}}]
+        parameters: dict = {"store-file": str(store)}
+        if watch_interval is not None:
+            parameters["watch-interval"] = watch_interval
+        out["hooks-libraries"] = [{"library": str(hook_path()), "parameters": parameters}]
     elif mode != "a":
         raise ValueError(f"mode {mode}")
     if threads > 0:
