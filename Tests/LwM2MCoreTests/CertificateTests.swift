@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 @testable import LwM2MCore
@@ -43,5 +44,15 @@ struct CertificateTests {
     @Test func structureWithoutCertificateIsRefused() {
         // A DER SEQUENCE that is not a certificate.
         #expect(throws: CertificateError.self) { try ServerCertificate(fileContents: [0x30, 0x03, 0x02, 0x01, 0x01]) }
+    }
+
+    /// swift-crypto's errors carry a BoringSSL code that depends on the
+    /// thread's error queue: a refusal never quotes them, so the same bytes
+    /// are refused in the same words (found by fuzz-store).
+    @Test func cryptoErrorsAreRefusedInStableWords() {
+        #expect(ServerCertificate.reason(CryptoKitError.underlyingCoreCryptoError(error: 251_658_360))
+                == "its public key cannot be read")
+        #expect(ServerCertificate.reason(CryptoKitError.underlyingCoreCryptoError(error: 1))
+                == ServerCertificate.reason(CryptoKitError.underlyingCoreCryptoError(error: 2)))
     }
 }

@@ -92,14 +92,14 @@ struct PublicKeyInfo {
                 type = .p256
                 do { _ = try P256.Signing.PublicKey(derRepresentation: der) } catch {
                     guard (try? P256.Signing.PublicKey(compressedRepresentation: Array(key.bytes))) != nil else {
-                        throw .init(reason: "is an EC P-256 key whose point is not on the curve: \(error)")
+                        throw .init(reason: "is an EC P-256 key whose point is not on the curve")
                     }
                 }
             case OID.p384:
                 type = .p384
                 do { _ = try P384.Signing.PublicKey(derRepresentation: der) } catch {
                     guard (try? P384.Signing.PublicKey(compressedRepresentation: Array(key.bytes))) != nil else {
-                        throw .init(reason: "is an EC P-384 key whose point is not on the curve: \(error)")
+                        throw .init(reason: "is an EC P-384 key whose point is not on the curve")
                     }
                 }
             case OID.p521:
@@ -112,7 +112,7 @@ struct PublicKeyInfo {
                 throw .init(reason: "is an Ed25519 key with algorithm parameters, which RFC 8410 forbids")
             }
             do { _ = try Curve25519.Signing.PublicKey(rawRepresentation: Array(key.bytes)) } catch {
-                throw .init(reason: "is not a valid Ed25519 key: \(error)")
+                throw .init(reason: "is not a valid Ed25519 key")
             }
             type = .ed25519
         case OID.rsaEncryption, OID.rsaPSS:

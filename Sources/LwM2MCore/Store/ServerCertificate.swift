@@ -123,7 +123,7 @@ public struct ServerCertificate: Sendable, Equatable {
             // A key swift-crypto cannot build (e.g. a compressed EC point) is
             // no reason to refuse a well-formed certificate the hook only forwards.
             guard let structural = try? CertificateFields(der: der) else {
-                throw .init(reason: "is not an X.509 certificate (PEM or DER): \(strict)")
+                throw .init(reason: "is not an X.509 certificate (PEM or DER): \(Self.reason(strict))")
             }
             fields = (structural.subject, structural.issuer, structural.notValidBefore, structural.notValidAfter)
         }
@@ -185,4 +185,15 @@ public struct ServerCertificate: Sendable, Equatable {
 /// A `server-certificate` or `server-public-key` file that cannot be served.
 public struct CertificateError: Error, Sendable, Equatable {
     public var reason: String
+}
+
+extension ServerCertificate {
+    /// The words for why swift-certificates refused a DER. swift-crypto's
+    /// errors carry the code of the oldest entry in BoringSSL's per-thread
+    /// error queue, which depends on what the thread did before: the same
+    /// bytes would be refused in other words on the next read (found by
+    /// `fuzz-store`), and a failure is reported once per distinct text.
+    static func reason(_ error: any Error) -> String {
+        error is CryptoKitError ? "its public key cannot be read" : "\(error)"
+    }
 }
