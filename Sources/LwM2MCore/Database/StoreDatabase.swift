@@ -197,16 +197,7 @@ public enum StoreDatabase {
             guard let revision = head.integer(0, 0) else { throw DatabaseError("lwm2m_revision has no row") }
             if revision == seen { return (revision, nil) }
             let certificateRows = try connection.execute("SELECT sha256, der, encoding FROM lwm2m_certificate")
-            var certificates: [String: [UInt8]] = [:]
-            var rawPublicKeys: Set<String> = []
-            for row in 0..<certificateRows.rowCount {
-                if let sha = certificateRows.text(row, 0), let der = certificateRows.bytes(row, 1) {
-                    certificates[sha] = der
-                    if certificateRows.integer(row, 2) == Int64(ServerCertificate.Encoding.rawPublicKey.rawValue) {
-                        rawPublicKeys.insert(sha)
-                    }
-                }
-            }
+            let (certificates, rawPublicKeys) = readCertificates(certificateRows)
             let entryRows = try connection.execute(
                 "SELECT position, body::text, certificate FROM lwm2m_entry ORDER BY position")
             return (revision, StoreRows(entries: readEntries(entryRows), certificates: certificates,
@@ -245,16 +236,7 @@ public enum StoreDatabase {
             let since = PostgresValue.text(String(since))
             let certificateRows = try connection.execute(
                 "SELECT sha256, der, encoding FROM lwm2m_certificate WHERE revision > $1", [since])
-            var certificates: [String: [UInt8]] = [:]
-            var rawPublicKeys: Set<String> = []
-            for row in 0..<certificateRows.rowCount {
-                if let sha = certificateRows.text(row, 0), let der = certificateRows.bytes(row, 1) {
-                    certificates[sha] = der
-                    if certificateRows.integer(row, 2) == Int64(ServerCertificate.Encoding.rawPublicKey.rawValue) {
-                        rawPublicKeys.insert(sha)
-                    }
-                }
-            }
+            let (certificates, rawPublicKeys) = readCertificates(certificateRows)
             let entryRows = try connection.execute(
                 "SELECT position, body::text, certificate FROM lwm2m_entry WHERE revision > $1 ORDER BY position", [since])
             let entries = readEntries(entryRows)
@@ -267,6 +249,22 @@ public enum StoreDatabase {
     }
 
     /// Rows of `SELECT position, body::text, certificate`.
+    /// The rows of `SELECT sha256, der, encoding FROM lwm2m_certificate`:
+    /// the bytes by SHA-256, and which of them are raw public keys.
+    static func readCertificates(_ result: PostgresResult) -> (certificates: [String: [UInt8]], rawPublicKeys: Set<String>) {
+        var certificates: [String: [UInt8]] = [:]
+        var rawPublicKeys: Set<String> = []
+        for row in 0..<result.rowCount {
+            if let sha = result.text(row, 0), let der = result.bytes(row, 1) {
+                certificates[sha] = der
+                if result.integer(row, 2) == Int64(ServerCertificate.Encoding.rawPublicKey.rawValue) {
+                    rawPublicKeys.insert(sha)
+                }
+            }
+        }
+        return (certificates, rawPublicKeys)
+    }
+
     static func readEntries(_ result: PostgresResult) -> [StoreRows.Entry] {
         var entries: [StoreRows.Entry] = []
         entries.reserveCapacity(result.rowCount)

@@ -90,16 +90,8 @@ public struct ServerCertificate: Sendable, Equatable {
     /// travels to devices by mistake.
     public init(fileContents bytes: [UInt8]) throws(CertificateError) {
         let der: [UInt8]
-        if let text = String(validating: bytes, as: UTF8.self), text.contains("-----BEGIN") {
-            let documents: [PEMDocument]
-            do {
-                documents = try PEMDocument.parseMultiple(pemString: text)
-            } catch {
-                throw .init(reason: "is not valid PEM: \(error)")
-            }
-            if documents.contains(where: { $0.discriminator.contains("PRIVATE KEY") }) {
-                throw .init(reason: "holds a private key; give the server's certificate only, and keep the key away from this file")
-            }
+        if let documents = try Self.pemDocuments(bytes, privateKeyReason:
+                "holds a private key; give the server's certificate only, and keep the key away from this file") {
             let certificates = documents.filter { $0.discriminator == "CERTIFICATE" }
             if certificates.isEmpty, documents.contains(where: { $0.discriminator == "PUBLIC KEY" }) {
                 throw .init(reason: "holds a PUBLIC KEY, not a certificate; name a raw public key with 'server-public-key'")
@@ -138,16 +130,7 @@ public struct ServerCertificate: Sendable, Equatable {
     /// after it. A private key is refused, as for certificates.
     public init(publicKeyFileContents bytes: [UInt8]) throws(CertificateError) {
         let der: [UInt8]
-        if let text = String(validating: bytes, as: UTF8.self), text.contains("-----BEGIN") {
-            let documents: [PEMDocument]
-            do {
-                documents = try PEMDocument.parseMultiple(pemString: text)
-            } catch {
-                throw .init(reason: "is not valid PEM: \(error)")
-            }
-            if documents.contains(where: { $0.discriminator.contains("PRIVATE KEY") }) {
-                throw .init(reason: PublicKeyInfo.privateKeyReason)
-            }
+        if let documents = try Self.pemDocuments(bytes, privateKeyReason: PublicKeyInfo.privateKeyReason) {
             let keys = documents.filter { $0.discriminator == "PUBLIC KEY" }
             if keys.isEmpty, documents.contains(where: { $0.discriminator == "CERTIFICATE" }) {
                 throw .init(reason: PublicKeyInfo.certificateReason)
@@ -171,6 +154,23 @@ public struct ServerCertificate: Sendable, Equatable {
         let info = try PublicKeyInfo(der: der)
         self.fields = Fields(encoding: .rawPublicKey, der: der, subject: nil, issuer: nil, notValidBefore: nil,
                              notValidAfter: nil, keyType: info.type)
+    }
+
+    /// The PEM blocks of a file; nil when it is not PEM (taken as DER). A
+    /// file holding a private key is refused with `privateKeyReason`.
+    private static func pemDocuments(_ bytes: [UInt8], privateKeyReason: String)
+        throws(CertificateError) -> [PEMDocument]? {
+        guard let text = String(validating: bytes, as: UTF8.self), text.contains("-----BEGIN") else { return nil }
+        let documents: [PEMDocument]
+        do {
+            documents = try PEMDocument.parseMultiple(pemString: text)
+        } catch {
+            throw .init(reason: "is not valid PEM: \(error)")
+        }
+        if documents.contains(where: { $0.discriminator.contains("PRIVATE KEY") }) {
+            throw .init(reason: privateKeyReason)
+        }
+        return documents
     }
 
     /// Parses a file named by the store key of `encoding`.
