@@ -38,9 +38,9 @@ from .model import (DEFAULT_CODES, V4_MAX_SIZE, V4_MIN_SIZE, V6_MAX_REPLY, Entry
                     lwm2m_problems, requested_codes, selected_subnet, size_limit, v4_encoded_len,
                     write_store)
 from .postgres import PostgresCluster, PostgresError
-from .netns import (CLIENT4, CLIENT6, CLIENT6_LL, CLIENT_IF, CLIENT_MAC, DHCP4_PORTS,
-                    DHCP6_PORTS, RELAY4, REPO, SERVER4, SERVER6, SERVER6_LL, SERVER_DUID,
-                    SERVER_DUID_LLADDR, SERVER_DUID_TIME, SERVER_IF, SERVER_MAC, SUBNETS, Lab,
+from .netns import (BRIDGE_IF, CLIENT4, CLIENT6, CLIENT6_LL, CLIENT_IF, CLIENT_MAC, DHCP4_PORTS,
+                    DHCP6_PORTS, PEER4, RELAY4, REPO, SERVER4, SERVER6, SERVER6_LL, SERVER_DUID,
+                    SERVER_DUID_LLADDR, SERVER_DUID_TIME, SERVER_IF, SERVER_MAC, SUBNETS, Lab, PeerServer,
                     in_netns, remove_stale_namespaces, sh, stop_process, subnet_marker)
 
 __all__ = [name for name in dir() if not name.startswith("_")]

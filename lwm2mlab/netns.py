@@ -53,6 +53,8 @@ SERVER_MAC = "02:00:5e:10:00:01"
 CLIENT_MAC = "02:00:5e:10:00:02"
 
 SERVER4 = "192.0.2.1"
+PEER4 = "192.0.2.3"          # a second server on the lab's link (PeerServer)
+BRIDGE_IF = "br0"            # the server namespace's bridge once a peer joins
 CLIENT4 = "192.0.2.2"
 RELAY4 = {"B": "198.51.100.1", "C": "203.0.113.1"}   # owned by the client ns
 
@@ -348,3 +350,69 @@ class Lab:
             for sock in relay_socks.values():
                 sock.close()
         return got
+
+
+class PeerServer:
+    """A second server namespace on the lab's link (an HA partner, say).
+
+    The lab's server namespace gets a bridge, ``br0``: ``srv0`` becomes one of
+    its ports and the bridge takes over SERVER4 (so the server there listens
+    on ``br0`` from now on, and the relayed subnets' routes are gone); a veth
+    pair joins the bridge to this namespace's own ``srv0``, PEER4/24. A
+    client's broadcast reaches both servers, either one's reply reaches the
+    client, and the two reach each other over IPv4. ``srv_ns`` is this
+    namespace's name (a KeaServer takes it like a Lab). ``close()`` deletes
+    the namespace; the bridge goes with the lab's.
+
+    ::
+
+        lwm2m-srv-<pid>-<n>           lwm2m-cli-<pid>-<n>
+        br0 192.0.2.1: srv0 ----------- cli0
+                       ha0 ---.
+                               `------- srv0 192.0.2.3   lwm2m-srv-<pid>-<m>
+    """
+
+    def __init__(self, lab: "Lab") -> None:
+        self.lab = lab
+        self.srv_ns = f"lwm2m-srv-{os.getpid()}-{next(_lab_counter)}"
+        self._closed = False
+        track(self)
+        try:
+            self._build()
+        except BaseException:
+            self.close()
+            raise
+
+    def _build(self) -> None:
+        s, p = self.lab.srv_ns, self.srv_ns
+        sh("ip", "netns", "add", p)
+        sh("ip", "-n", p, "link", "set", "lo", "up")
+        sh("ip", "-n", s, "link", "add", BRIDGE_IF, "type", "bridge", "stp_state", "0", "forward_delay", "0")
+        sh("ip", "-n", s, "addr", "del", f"{SERVER4}/24", "dev", SERVER_IF)
+        sh("ip", "-n", s, "link", "set", SERVER_IF, "master", BRIDGE_IF)
+        sh("ip", "-n", s, "addr", "add", f"{SERVER4}/24", "dev", BRIDGE_IF)
+        sh("ip", "-n", s, "link", "add", "ha0", "type", "veth", "peer", "name", SERVER_IF, "netns", p)
+        sh("ip", "-n", s, "link", "set", "ha0", "master", BRIDGE_IF)
+        sh("ip", "-n", p, "link", "set", SERVER_IF, "addrgenmode", "none")
+        sh("ip", "-n", p, "addr", "add", f"{PEER4}/24", "dev", SERVER_IF)
+        for ns, dev in ((s, "ha0"), (s, BRIDGE_IF), (p, SERVER_IF)):
+            sh("ip", "-n", ns, "link", "set", dev, "up")
+        deadline = time.monotonic() + 5
+        for ns, dev in ((s, BRIDGE_IF), (p, SERVER_IF)):
+            while "state UP" not in sh("ip", "-n", ns, "-o", "link", "show", "dev", dev).stdout:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{dev} in {ns} did not come up")
+                time.sleep(0.02)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        sh("ip", "netns", "del", self.srv_ns, check=False)
+        untrack(self)
+
+    def __enter__(self) -> "PeerServer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
