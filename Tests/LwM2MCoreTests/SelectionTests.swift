@@ -303,7 +303,7 @@ struct SelectorStoreTests {
         (#"{"client-class": "", "bootstrap-uri": "coap://a"}"#, "'client-class' must be a non-empty string"),
         (#"{"shared-network": 3, "bootstrap-uri": "coap://a"}"#, "'shared-network' must be a non-empty string"),
         (#"{"client-class": "a", "subnet-id": 1, "bootstrap-uri": "coap://a"}"#, "give one of 'client-class', 'subnet-id', not several"),
-        (#"{"subnet-id": 1}"#, "needs 'bootstrap-uri' (or, for a certificate-only entry, 'server-certificate')"),
+        (#"{"subnet-id": 1}"#, "needs 'bootstrap-uri' (or, for a certificate-only entry, 'server-certificate' or 'server-public-key')"),
         (#"{"subnet-id": 1, "bootstrap-uri": "coap://a", "always-send": "yes"}"#, "'always-send' must be true or false, not a string"),
     ])
     func badSelector(entry: String, expected: String) throws {

@@ -63,7 +63,7 @@ struct StoreTests {
             "DIR/store.json:3: needs one of 'host', 'client-class', 'subnet', 'subnet-id', 'shared-network'",
             "DIR/store.json:4: give one of 'subnet', 'subnet-id', not several",
             "DIR/store.json:5: subnet 198.51.100.0/24: unknown key 'colour' (known: always-send, bootstrap-uri, client-class, comment, host, server-certificate, server-public-key, shared-network, subnet, subnet-id)",
-            "DIR/store.json:6: subnet 198.51.100.0/24: needs 'bootstrap-uri' (or, for a certificate-only entry, 'server-certificate')",
+            "DIR/store.json:6: subnet 198.51.100.0/24: needs 'bootstrap-uri' (or, for a certificate-only entry, 'server-certificate' or 'server-public-key')",
             "DIR/store.json:7: subnet 203.0.113.0/24: server-certificate 'DIR/missing.pem' cannot open: No such file or directory",
             "DIR/store.json:8: must be a map, not a string",
         ])

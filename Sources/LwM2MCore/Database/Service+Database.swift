@@ -127,7 +127,7 @@ extension Service {
                     label, revision.map(String.init) ?? "?",
                     Self.summary(prepared.snapshot) + "; read, checked and encoded in \(Self.whole(prepared.seconds * 1000)) ms"
                         + " (\(Self.whole(prepared.cpuSeconds * 1000)) ms CPU)"
-                        + (prepared.rowsRead.map { "; \($0) changed rows read" } ?? "; whole store read")]))
+                        + (prepared.rowsRead.map { "; \($0) changed \($0 == 1 ? "row" : "rows") read" } ?? "; whole store read")]))
                 let oversized = prepared.snapshot.entriesWithOversizedCertificates
                 if !oversized.isEmpty {
                     state.operations.events.append(OperationsEvent(

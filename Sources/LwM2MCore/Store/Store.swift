@@ -207,7 +207,7 @@ public struct Store: Sendable, Equatable {
             catch { problems.add(index, key: label, "bootstrap-uri '\(text)' \(error.reason)") }
         case nil where (map[Key.serverCertificate] == nil && map[Key.serverPublicKey] == nil) || isDefault:
             problems.add(index, key: label, isDefault ? "needs 'bootstrap-uri'"
-                         : "needs 'bootstrap-uri' (or, for a certificate-only entry, 'server-certificate')")
+                         : "needs 'bootstrap-uri' (or, for a certificate-only entry, 'server-certificate' or 'server-public-key')")
         case nil:
             break   // certificate-only: overrides the certificate of a less specific entry
         case let other?:
