@@ -160,6 +160,11 @@ struct Check: ParsableCommand {
         if let database = parameters.storeDatabase {
             report.info("\(where_): parameters OK: store-database \(database.label), option codes "
                         + "\(parameters.bootstrapURICode) (URI), \(parameters.serverCertificateCode) (certificate)")
+            if !database.keysWithoutEffect.isEmpty {
+                report.info("\(where_): store-database: \(database.keysWithoutEffect.map { "'\($0)'" }.joined(separator: ", ")) "
+                            + "(Kea's lease-database keys) have no effect on the store: the hook retries a lost database "
+                            + "for as long as it runs and serves the last good store meanwhile")
+            }
             // The store is in the database ('kea-lwm2m db status'); a STORE
             // given, else the cache file when there is one, is checked here.
             guard let storePath = store ?? database.cacheFile.flatMap({ access($0, F_OK) == 0 ? $0 : nil }) else {

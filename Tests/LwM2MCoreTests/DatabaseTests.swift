@@ -37,6 +37,24 @@ struct DatabaseTests {
         #expect(database.certificateFolder == "lwm2m-cache.json.certs")
     }
 
+    /// A PostgreSQL lease-database map of Kea, copied as it is: tcp-user-timeout
+    /// applies, the reconnect and row-error keys are checked and have no effect.
+    @Test func aCopiedLeaseDatabaseMap() throws {
+        let p = try parse(#"""
+            {"store-database": {"type": "postgresql", "name": "kea", "host": "db.example.net", "user": "kea",
+             "password": "secret", "connect-timeout": 10, "tcp-user-timeout": 8, "max-reconnect-tries": 3,
+             "reconnect-wait-time": 2000, "on-fail": "stop-retry-exit", "retry-on-startup": false, "max-row-errors": 0}}
+            """#)
+        let database = try #require(p.storeDatabase)
+        #expect(database.tcpUserTimeout == 8)
+        #expect(database.keysWithoutEffect == ["max-reconnect-tries", "reconnect-wait-time", "on-fail", "retry-on-startup", "max-row-errors"])
+        let keywords = Dictionary(database.connectionKeywords(applicationName: "x"), uniquingKeysWith: { a, _ in a })
+        #expect(keywords["tcp_user_timeout"] == "8000" && keywords["connect_timeout"] == "10")
+        let plain = try #require(try parse(#"{"store-database": {"type": "postgresql", "name": "x", "tcp-user-timeout": 0}}"#).storeDatabase)
+        #expect(plain.tcpUserTimeout == nil && plain.keysWithoutEffect.isEmpty)
+        #expect(Dictionary(plain.connectionKeywords(applicationName: "x"), uniquingKeysWith: { a, _ in a })["tcp_user_timeout"] == nil)
+    }
+
     @Test func defaults() throws {
         let database = try #require(try parse(#"{"store-database": {"type": "postgresql", "name": "x"}}"#).storeDatabase)
         #expect(database.host == "localhost" && database.port == nil && database.connectTimeout == 5 && database.cacheFile == nil)
@@ -59,6 +77,12 @@ struct DatabaseTests {
             (#"{"store-database": {"type": "postgresql", "name": "x", "pasword": "a"}}"#, "unknown key 'pasword'"),
             (#"{"store-database": {"type": "postgresql", "name": "x", "password-file": "/nonexistent/pw"}}"#, "'password-file' /nonexistent/pw cannot open"),
             (#"{"store-database": {"type": "postgresql", "name": "x", "host": 5}}"#, "'host' must be a string"),
+            (#"{"store-database": {"type": "postgresql", "name": "x", "tcp-user-timeout": -1}}"#, "'tcp-user-timeout' must be an integer from 0"),
+            (#"{"store-database": {"type": "postgresql", "name": "x", "max-reconnect-tries": -1}}"#, "'max-reconnect-tries' must be an integer from 0"),
+            (#"{"store-database": {"type": "postgresql", "name": "x", "reconnect-wait-time": "1s"}}"#, "'reconnect-wait-time' must be an integer"),
+            (#"{"store-database": {"type": "postgresql", "name": "x", "on-fail": "retry"}}"#, "'on-fail' must be one of \"stop-retry-exit\""),
+            (#"{"store-database": {"type": "postgresql", "name": "x", "retry-on-startup": 1}}"#, "'retry-on-startup' must be true or false"),
+            (#"{"store-database": {"type": "postgresql", "name": "x", "persist": true}}"#, "unknown key 'persist'"),
             (#"{}"#, "store-database"),
         ]
         for (json, expected) in cases {

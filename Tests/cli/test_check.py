@@ -209,6 +209,25 @@ def test_example_configs_check_clean(cli, tmp_path):
         assert result.returncode == 0, result.stdout
 
 
+def test_copied_lease_database_keys_are_accepted_and_said_to_have_no_effect(cli, tmp_path):
+    """Kea's lease-database keys for PostgreSQL in store-database: accepted
+    (checked as Kea checks them), and check says which have no effect."""
+    text = (REPO / "kea-config" / "kea-dhcp4-ha-fleet.conf").read_text()
+    password = tmp_path / "lwm2m-db.password"
+    password.write_text("secret\n")
+    password.chmod(0o600)
+    copied = '"connect-timeout": 5, "tcp-user-timeout": 10, "max-reconnect-tries": 3, "on-fail": "serve-retry-continue",'
+    config = tmp_path / "kea-dhcp4.conf"
+    config.write_text(text.replace("/etc/kea/lwm2m-db.password", str(password))
+                      .replace('"connect-timeout": 5,', copied))
+    result = run("check", "--kea-config", config)
+    assert result.returncode == 0, result.stdout
+    assert "store-database: 'max-reconnect-tries', 'on-fail' (Kea's lease-database keys) have no effect" in result.stdout
+    config.write_text(config.read_text().replace('"serve-retry-continue"', '"retry-forever"'))
+    result = run("check", "--kea-config", config, check=1)
+    assert "'on-fail' must be one of" in result.stdout, result.stdout
+
+
 def test_ha_fleet_example_checks_clean(cli, tmp_path):
     """kea-config/kea-dhcp4-ha-fleet.conf (store-database): its parameters pass
     (the password file and cache file pointed at test files), and the cache

@@ -110,6 +110,13 @@ class Fleet:
         params = {"store-database": self.pg.store_params(DATABASE, user=READER, **{"cache-file": str(cache)})}
         if family == 4:
             params["default-max-message-size"] = 1500   # dhclient sends no option 57
+        else:
+            # Keys of a Kea lease-database map copied as they are: tcp-user-timeout
+            # applies; the others have no effect (the outage test still sees this
+            # server reconnect after more than 2 tries, and serve throughout).
+            params["store-database"].update({"tcp-user-timeout": 10, "max-reconnect-tries": 2,
+                                             "reconnect-wait-time": 100, "on-fail": "stop-retry-exit",
+                                             "retry-on-startup": False})
         return lab.base_config(family, self.hook, params)
 
     def start(self, net: lab.Lab, family: int, cache: Path) -> lab.KeaServer:
@@ -383,7 +390,8 @@ def test_tls_verify_full_with_trust_anchor(hook, tmp_path):
                                  capture_output=True, text=True, timeout=60)
             assert res.returncode == 0, res
         params = {"store-database": {"type": "postgresql", "name": DATABASE, "host": "127.0.0.1", "port": 5432,
-                                     "user": "postgres", "trust-anchor": str(pg.ca_file), "connect-timeout": 5}}
+                                     "user": "postgres", "trust-anchor": str(pg.ca_file), "connect-timeout": 5,
+                                     "tcp-user-timeout": 10}}   # libpq's tcp_user_timeout, over TCP
         kea = stack.enter_context(lab.KeaServer(net, 4, lab.base_config(4, hook, params), binds=(pg.dir,)))
         assert served(net, 4)[0] == b"coaps://tls.example:5684"
         assert int(pg.sql(DATABASE, "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) "

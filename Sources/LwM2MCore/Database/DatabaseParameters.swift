@@ -32,6 +32,14 @@ public struct DatabaseParameters: Sendable, Equatable {
     /// `cache-file`: where the last good store from the database is kept,
     /// and read at load() when the database cannot be reached.
     public var cacheFile: String? = nil
+    /// `tcp-user-timeout` in seconds, as in Kea's lease-database: how long
+    /// data sent may stay unacknowledged before the connection is closed
+    /// (libpq's `tcp_user_timeout`); nil or 0: the system's default.
+    public var tcpUserTimeout: Int? = nil
+    /// Keys of Kea's lease-database for PostgreSQL that were given, checked
+    /// as Kea checks them, and have no effect on the store (see
+    /// `Key.withoutEffect`), in the order of `Key.withoutEffect`.
+    public var keysWithoutEffect: [String] = []
 
     public init(name: String) {
         self.name = name
@@ -56,8 +64,23 @@ public struct DatabaseParameters: Sendable, Equatable {
         public static let certFile = "cert-file"
         public static let keyFile = "key-file"
         public static let cacheFile = "cache-file"
+        public static let tcpUserTimeout = "tcp-user-timeout"
+        /// Keys of Kea's own lease-database for PostgreSQL (Kea 2.2 to 3.0)
+        /// that are accepted, so that a lease-database map can be copied as
+        /// it is, but do not apply to a store the hook follows: it retries a
+        /// lost database for as long as it runs, with its own backoff, and
+        /// keeps serving the last good store meanwhile (Kea's on-fail
+        /// "serve-retry-continue" with retry-on-startup, always).
+        public static let maxReconnectTries = "max-reconnect-tries"
+        public static let reconnectWaitTime = "reconnect-wait-time"
+        public static let onFail = "on-fail"
+        public static let retryOnStartup = "retry-on-startup"
+        public static let maxRowErrors = "max-row-errors"
+        public static let withoutEffect = [maxReconnectTries, reconnectWaitTime, onFail, retryOnStartup, maxRowErrors]
         public static let all = [type, name, host, port, user, password, passwordFile, connectTimeout,
-                                 trustAnchor, certFile, keyFile, cacheFile]
+                                 trustAnchor, certFile, keyFile, cacheFile, tcpUserTimeout] + withoutEffect
+        /// Kea's values of `on-fail`.
+        public static let onFailValues = ["stop-retry-exit", "serve-retry-exit", "serve-retry-continue"]
     }
 
     /// Validates a `store-database` map given as JSON text (the CLI's
@@ -123,6 +146,20 @@ public struct DatabaseParameters: Sendable, Equatable {
             throw fail("'cert-file' and 'key-file' go together: give both or neither")
         }
         parameters.cacheFile = try string(Key.cacheFile)
+        parameters.tcpUserTimeout = try integer(Key.tcpUserTimeout, 0...Int(Int32.max / 1000), "seconds; 0: the system's default")
+        if parameters.tcpUserTimeout == 0 { parameters.tcpUserTimeout = nil }
+        // Kea's keys without effect here: checked as Kea checks them.
+        for key in [Key.maxReconnectTries, Key.reconnectWaitTime, Key.maxRowErrors] {
+            _ = try integer(key, 0...Int(Int32.max), key == Key.reconnectWaitTime ? "milliseconds" : "a count")
+        }
+        if let onFail = try string(Key.onFail), !Key.onFailValues.contains(onFail) {
+            throw fail("'on-fail' must be one of \(Key.onFailValues.map { "\"\($0)\"" }.joined(separator: ", ")), not \"\(onFail)\"")
+        }
+        switch map[Key.retryOnStartup] {
+        case nil, .bool?: break
+        case let other?: throw fail("'retry-on-startup' must be true or false, not \(other.kind)")
+        }
+        parameters.keysWithoutEffect = Key.withoutEffect.filter { map[$0] != nil }
         return parameters
     }
 
@@ -177,6 +214,7 @@ public struct DatabaseParameters: Sendable, Equatable {
         }
         if let certFile { keywords.append(("sslcert", certFile)) }
         if let keyFile { keywords.append(("sslkey", keyFile)) }
+        if let tcpUserTimeout { keywords.append(("tcp_user_timeout", String(tcpUserTimeout * 1000))) }
         // A dead peer is noticed within about a minute, not after hours.
         keywords.append(("keepalives", "1"))
         keywords.append(("keepalives_idle", "20"))
