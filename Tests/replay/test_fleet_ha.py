@@ -81,8 +81,10 @@ def example_body(name: str, interface: str, hooks: Path, store_database: dict) -
 
     Changed for the lab: the interface and the lab's subnets; the hooks
     from `hooks`; the peers' URLs at the lab's addresses; the store in the
-    lab's cluster (unix socket, no TLS); heartbeats every 0.5 s and
-    partner-down after 1.5 s without answer (the example waits a minute);
+    lab's cluster (unix socket, no TLS); heartbeats every second and
+    partner-down after 4 s without answer (the example waits a minute; 4 s
+    outlast the stalls of a loaded 2-core machine, so the standby never
+    takes over while the primary runs);
     lease file and loggers those of the lab's KeaServer. All else, the HA
     mode, roles, lease updates, multi-threading and the hook's parameters,
     is the example's."""
@@ -97,8 +99,8 @@ def example_body(name: str, interface: str, hooks: Path, store_database: dict) -
         library["library"] = str(hooks / Path(library["library"]).name)
         parameters = library.get("parameters", {})
         for ha in parameters.get("high-availability", []):
-            ha.update({"this-server-name": name, "heartbeat-delay": 500, "max-response-delay": 1500,
-                       "max-ack-delay": 1000, "max-unacked-clients": 0})
+            ha.update({"this-server-name": name, "heartbeat-delay": 1000, "max-response-delay": 4000,
+                       "max-ack-delay": 2000, "max-unacked-clients": 0})
             for peer, address in zip(ha["peers"], (lab.SERVER4, lab.PEER4)):
                 peer["url"] = f"http://{address}:{HA_PORT}/"
         if "store-database" in parameters:
