@@ -33,7 +33,7 @@ from .dhcp import (Message, decode, decode4, decode6, decode_reply, describe, dh
                    is_relayed, query_xid, read_pcap, reply_xid, tlv4, tlv6)
 from .kea import (DEFAULT_BINDS, HOOK_NAME, KNOWN_VERSIONS, KeaError, KeaInstall,
                   KeaInstallError, KeaServer, Resources, base_config, built_hook, elf_needed,
-                  hook_libraries, hook_path, host_version, kea_under_test)
+                  hook_libraries, hook_path, host_version, kea_under_test, strip_comments)
 from .model import (DEFAULT_CODES, V4_MAX_SIZE, V4_MIN_SIZE, V6_MAX_REPLY, Entry,
                     lwm2m_problems, requested_codes, selected_subnet, size_limit, v4_encoded_len,
                     write_store)

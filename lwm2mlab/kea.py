@@ -311,6 +311,36 @@ def base_config(family: int, hook: Path | None = None, hook_params: dict | None 
     return body
 
 
+def strip_comments(text: str) -> str:
+    """Kea's comment forms (#, //, /* */) removed outside strings."""
+    out, i, n = [], 0, len(text)
+    in_string = False
+    while i < n:
+        c = text[i]
+        if in_string:
+            out.append(c)
+            if c == "\\" and i + 1 < n:
+                out.append(text[i + 1])
+                i += 1
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+            out.append(c)
+        elif c == "#" or text.startswith("//", i):
+            while i < n and text[i] != "\n":
+                i += 1
+            continue
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+            continue
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
 def hook_libraries(body: dict) -> list[Path]:
     """Paths of the hooks-libraries entries of a Kea body."""
     return [Path(str(lib["library"])) for lib in body.get("hooks-libraries", [])

@@ -193,6 +193,16 @@ def remove_stale_namespaces() -> list[str]:
 # The lab network
 # --------------------------------------------------------------------------
 
+def wait_links_up(links, timeout: float = 5.0) -> None:
+    """Wait until every (namespace, device) of `links` reports operational state UP."""
+    deadline = time.monotonic() + timeout
+    for ns, dev in links:
+        while "state UP" not in sh("ip", "-n", ns, "-o", "link", "show", "dev", dev).stdout:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{dev} in {ns} did not come up")
+            time.sleep(0.02)
+
+
 _lab_counter = itertools.count(1)
 
 
@@ -254,12 +264,7 @@ class Lab:
 
     def _wait_link_up(self, timeout: float = 5.0) -> None:
         """Wait until both veth ends report operational state UP."""
-        deadline = time.monotonic() + timeout
-        for ns, dev in ((self.srv_ns, SERVER_IF), (self.cli_ns, CLIENT_IF)):
-            while "state UP" not in sh("ip", "-n", ns, "-o", "link", "show", "dev", dev).stdout:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{dev} in {ns} did not come up")
-                time.sleep(0.02)
+        wait_links_up(((self.srv_ns, SERVER_IF), (self.cli_ns, CLIENT_IF)), timeout)
 
     def close(self) -> None:
         """Delete both namespaces (and with them the veth pair)."""
@@ -397,12 +402,7 @@ class PeerServer:
         sh("ip", "-n", p, "addr", "add", f"{PEER4}/24", "dev", SERVER_IF)
         for ns, dev in ((s, "ha0"), (s, BRIDGE_IF), (p, SERVER_IF)):
             sh("ip", "-n", ns, "link", "set", dev, "up")
-        deadline = time.monotonic() + 5
-        for ns, dev in ((s, BRIDGE_IF), (p, SERVER_IF)):
-            while "state UP" not in sh("ip", "-n", ns, "-o", "link", "show", "dev", dev).stdout:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{dev} in {ns} did not come up")
-                time.sleep(0.02)
+        wait_links_up(((s, BRIDGE_IF), (p, SERVER_IF)))
 
     def close(self) -> None:
         if self._closed:

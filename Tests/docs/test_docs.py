@@ -253,7 +253,7 @@ def kea_config_for(block: Block, hook: Path, workdir: Path) -> tuple[int, dict]:
             text = "{ \"%s\": { %s } }" % (top, block.text)
     else:
         text = block.text
-    config = json.loads(lab_strip_comments(text))
+    config = json.loads(lab.strip_comments(text))
     body = config[top]
     store = workdir / "lwm2m-store.json"
     for lib in body.get("hooks-libraries", []):
@@ -273,36 +273,6 @@ def kea_config_for(block: Block, hook: Path, workdir: Path) -> tuple[int, dict]:
             if out.get("output", "").startswith("/"):
                 out["output"] = str(workdir / f"kea{family}.log")
     return family, config
-
-
-def lab_strip_comments(text: str) -> str:
-    """Kea's comment forms (#, //, /* */) removed outside strings."""
-    out, i, n = [], 0, len(text)
-    in_string = False
-    while i < n:
-        c = text[i]
-        if in_string:
-            out.append(c)
-            if c == "\\" and i + 1 < n:
-                out.append(text[i + 1])
-                i += 1
-            elif c == '"':
-                in_string = False
-        elif c == '"':
-            in_string = True
-            out.append(c)
-        elif c == "#" or text.startswith("//", i):
-            while i < n and text[i] != "\n":
-                i += 1
-            continue
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = n if end < 0 else end + 2
-            continue
-        else:
-            out.append(c)
-        i += 1
-    return "".join(out)
 
 
 CONFIG_KINDS = ("dhcp4-config", "dhcp6-config", "dhcp4-fragment", "dhcp6-fragment")

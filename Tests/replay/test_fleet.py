@@ -218,20 +218,26 @@ def test_import_reaches_three_servers_within_a_second(fleet):
         assert f"coaps://import-{IMPORTS - 1}.example:5684" in cache.read_text()
 
 
+def dhclient_bound(client_factory, net: lab.Lab) -> dict:  # noqa: F811
+    """ISC dhclient asking for both LwM2M options on the lab's client link,
+    until BOUND; the environment its script saw."""
+    client = client_factory(net, "dhclient")
+    conf = client.write("dhclient.conf", "\n".join([
+        "option lwm2m-bootstrap-uri code 224 = text;",
+        "option lwm2m-server-certificate code 225 = array of unsigned integer 8;",
+        "also request lwm2m-bootstrap-uri, lwm2m-server-certificate;"]) + "\n")
+    return client.run(["dhclient", "-4", "-d", "-1", "-cf", str(conf), "-sf", str(client.script),
+                       "-lf", str(client.dir / "leases"), "-pf", str(client.dir / "dhclient.pid"),
+                       lab.CLIENT_IF], "BOUND", exits=False)
+
+
 @needs_dhclient
 def test_dhclient_gets_uri_and_certificate_from_both_v4_servers(fleet, client_factory):  # noqa: F811
     large = certificate_der("large.pem")
     for family, net, kea, _ in fleet.servers:
         if family != 4:
             continue
-        client = client_factory(net, "dhclient")
-        conf = client.write("dhclient.conf", "\n".join([
-            "option lwm2m-bootstrap-uri code 224 = text;",
-            "option lwm2m-server-certificate code 225 = array of unsigned integer 8;",
-            "also request lwm2m-bootstrap-uri, lwm2m-server-certificate;"]) + "\n")
-        env = client.run(["dhclient", "-4", "-d", "-1", "-cf", str(conf), "-sf", str(client.script),
-                          "-lf", str(client.dir / "leases"), "-pf", str(client.dir / "dhclient.pid"),
-                          lab.CLIENT_IF], "BOUND", exits=False)
+        env = dhclient_bound(client_factory, net)
         assert env["new_lwm2m_bootstrap_uri"].encode() == b"coaps://first.example:5684"
         assert decimals(env["new_lwm2m_server_certificate"]) == b"\x04" + large
 

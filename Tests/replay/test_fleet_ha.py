@@ -25,7 +25,7 @@ import lwm2mlab as lab
 import make_fixtures as mf
 from conftest import DATA, load_cert
 from test_clients import client_factory, decimals, needs_dhclient  # noqa: F401 (fixture)
-from test_fleet import DATABASE, PROPAGATION_GOAL, READER, cli, needs_postgres, write_store
+from test_fleet import DATABASE, PROPAGATION_GOAL, READER, cli, dhclient_bound, needs_postgres, write_store
 
 pytestmark = needs_postgres
 
@@ -51,31 +51,6 @@ def hooks_folder(install: lab.KeaInstall, hook: Path, folder: Path) -> Path:
     return folder
 
 
-def without_comments(text: str) -> str:
-    """Kea's JSON with its `//` and `#` comments removed (not inside strings)."""
-    out, in_string, i = [], False, 0
-    while i < len(text):
-        c = text[i]
-        if in_string:
-            out.append(c)
-            if c == "\\":
-                out.append(text[i + 1])
-                i += 1
-            elif c == '"':
-                in_string = False
-        elif c == '"':
-            in_string = True
-            out.append(c)
-        elif text.startswith("//", i) or c == "#":
-            while i < len(text) and text[i] != "\n":
-                i += 1
-            continue
-        else:
-            out.append(c)
-        i += 1
-    return "".join(out)
-
-
 def example_body(name: str, interface: str, hooks: Path, store_database: dict) -> dict:
     """kea-config/kea-dhcp4-ha-fleet.conf for server `name` of the lab's pair.
 
@@ -88,7 +63,7 @@ def example_body(name: str, interface: str, hooks: Path, store_database: dict) -
     lease file and loggers those of the lab's KeaServer. All else, the HA
     mode, roles, lease updates, multi-threading and the hook's parameters,
     is the example's."""
-    body = json.loads(without_comments(EXAMPLE.read_text()))["Dhcp4"]
+    body = json.loads(lab.strip_comments(EXAMPLE.read_text()))["Dhcp4"]
     body["interfaces-config"] = {"interfaces": [interface], "dhcp-socket-type": "raw"}
     del body["lease-database"], body["loggers"]
     body["subnet4"] = lab.base_config(4)["subnet4"]
@@ -227,14 +202,7 @@ def test_dhclient_gets_uri_and_certificate_from_the_pair(pair, client_factory): 
     """A whole DORA through the pair: the primary's ACK waits for the
     standby to take the lease (HA's lease updates), and carries the options."""
     pair.wait_state(pair.primary, "hot-standby")
-    client = client_factory(pair.net, "dhclient")
-    conf = client.write("dhclient.conf", "\n".join([
-        "option lwm2m-bootstrap-uri code 224 = text;",
-        "option lwm2m-server-certificate code 225 = array of unsigned integer 8;",
-        "also request lwm2m-bootstrap-uri, lwm2m-server-certificate;"]) + "\n")
-    env = client.run(["dhclient", "-4", "-d", "-1", "-cf", str(conf), "-sf", str(client.script),
-                      "-lf", str(client.dir / "leases"), "-pf", str(client.dir / "dhclient.pid"),
-                      lab.CLIENT_IF], "BOUND", exits=False)
+    env = dhclient_bound(client_factory, pair.net)
     assert env["new_lwm2m_bootstrap_uri"].encode() == b"coaps://first.example:5684"
     assert decimals(env["new_lwm2m_server_certificate"]) == large_certificate()
     assert env["new_dhcp_server_identifier"] == lab.SERVER4
